@@ -1,0 +1,34 @@
+"""What interactive shells show: the mode in the prompt and one status line."""
+
+from __future__ import annotations
+
+from readonly_scopes.state import writes_allowed
+
+
+def mode_tag() -> str:
+    return "[writes] " if writes_allowed() else "[read-only] "
+
+
+def status_line(ipython: bool) -> str:
+    if writes_allowed():
+        how = "readonly_scopes.disable_writes()"
+        if ipython:
+            how += " or %read_only on"
+        return f"readonly_scopes: database writes are ALLOWED. Block them with {how}."
+    how = "readonly_scopes.enable_writes()"
+    if ipython:
+        how += " or %read_only off"
+    return (
+        "readonly_scopes: database writes are BLOCKED (read-only). Allow them with "
+        f"{how}, or for one block with `with readonly_scopes.temp_writes():`."
+    )
+
+
+class ModePrompt:
+    """A ``sys.ps1`` that shows the mode as it is when each prompt is printed."""
+
+    def __init__(self, prompt: object) -> None:
+        self.prompt = prompt
+
+    def __str__(self) -> str:
+        return mode_tag() + str(self.prompt)

@@ -1,0 +1,90 @@
+"""The error raised for a blocked statement, and the words that explain it."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError
+
+from readonly_scopes import ipython
+from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE, Decision
+
+SHELL_READ_ONLY_SOURCE = "manage.py shell --read-only"
+LONGEST_STATEMENT_SHOWN = 200
+
+
+class ReadOnlyError(DatabaseError):
+    """
+    A statement was blocked because writes are not allowed in the context that
+    ran it. A ``DatabaseError``, so code that already copes with a database
+    refusing a statement copes with this too.
+    """
+
+
+# The name django-read-only uses, so code written for it keeps working.
+DjangoReadOnlyError = ReadOnlyError
+
+
+def shorten(statement: str) -> str:
+    flat = " ".join(statement.split())
+    if len(flat) <= LONGEST_STATEMENT_SHOWN:
+        return flat
+    return flat[: LONGEST_STATEMENT_SHOWN - 1] + "…"
+
+
+def blocked_error(
+    text: str | None, sql: object, alias: str, decision: Decision
+) -> ReadOnlyError:
+    if text is None:
+        shown = (
+            f"<{type(sql).__qualname__} object> (it could not be turned into SQL "
+            "text, so it cannot be shown to be a read)"
+        )
+    else:
+        shown = shorten(text)
+    reason, remedy = explain(decision)
+    return ReadOnlyError(
+        f"Write blocked on database {alias!r}: {shown}\n"
+        f"{reason}\n"
+        f"To allow it, {remedy}."
+    )
+
+
+def explain(decision: Decision) -> tuple[str, str]:
+    if decision.decided_by is not None:
+        reason = (
+            f"It ran inside {decision.decided_by.kind} entered at "
+            f"{decision.decided_by.origin}, which blocks writes whatever the "
+            "process-wide flag says."
+        )
+        remedy = "run it inside `with temp_writes():` within that block, or outside it"
+    else:
+        reason = f"Writes are disabled for the whole process by {FLAG.source}."
+        remedy = ", or ".join(flag_remedies())
+    if decision.ended_scope is not None:
+        reason = (
+            f"The {decision.ended_scope.kind} scope entered at "
+            f"{decision.ended_scope.origin} has ended. This code runs in a context "
+            "copied while it was open (for example a task or thread started inside "
+            "it), so it fell back to the enclosing state. " + reason
+        )
+        remedy = (
+            "enter temp_writes() in the code that runs later (inside the task or "
+            "thread itself), or finish that work before the block exits (for "
+            "example, await the task inside it)"
+        )
+    return reason, remedy
+
+
+def flag_remedies() -> list[str]:
+    remedies = [
+        "call readonly_scopes.enable_writes() for the whole process",
+        "wrap the code in `with readonly_scopes.temp_writes():` for one block",
+    ]
+    if ipython.extension_loaded:
+        remedies.append("run `%read_only off`")
+    if FLAG.source == ENVIRONMENT_SOURCE:
+        remedies.append("run the command as `DJANGO_READ_ONLY= <command>`")
+    elif FLAG.source == SETTING_SOURCE:
+        remedies.append("set DJANGO_READ_ONLY = False in your settings")
+    elif FLAG.source == SHELL_READ_ONLY_SOURCE:
+        remedies.append("start the shell with --writes")
+    return remedies

@@ -1,0 +1,67 @@
+"""Django's shell, started read-only with --read-only or writable with --writes."""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.commands import shell
+
+from readonly_scopes.console import ModePrompt, status_line
+from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
+from readonly_scopes.state import FLAG
+
+
+class Command(shell.Command):
+    help = (
+        shell.Command.help
+        + " With --read-only, database writes are blocked for the whole shell;"
+        " with --writes they are allowed even when DJANGO_READ_ONLY is set."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--read-only",
+            action="store_true",
+            help="Block database writes for this shell.",
+        )
+        mode.add_argument(
+            "--writes",
+            action="store_true",
+            help="Allow database writes for this shell, even if DJANGO_READ_ONLY is set.",
+        )
+
+    def handle(self, **options: Any) -> None:
+        # Shell toggles act on the process flag: IPython runs some cells in a
+        # copied context, where a scope would not last.
+        if options["read_only"]:
+            FLAG.set(True, SHELL_READ_ONLY_SOURCE)
+        elif options["writes"]:
+            FLAG.set(False, "manage.py shell --writes")
+        super().handle(**options)
+
+    def get_auto_imports(self) -> list[str] | None:
+        imports: list[str] | None = super().get_auto_imports()
+        return None if imports is None else [*imports, "readonly_scopes"]
+
+    def python(self, options: dict[str, Any]) -> None:
+        self.stdout.write(status_line(ipython=False))
+        sys.ps1 = ModePrompt(getattr(sys, "ps1", ">>> "))
+        super().python(options)
+
+    def ipython(self, options: dict[str, Any]) -> None:
+        from IPython import start_ipython
+
+        self.stdout.write(status_line(ipython=True))
+        start_ipython(
+            argv=["--ext=readonly_scopes"], user_ns=self.get_namespace(**options)
+        )
+
+    def bpython(self, options: dict[str, Any]) -> None:
+        import bpython  # noqa: F401  Fail over to the next shell before announcing.
+
+        self.stdout.write(status_line(ipython=False))
+        super().bpython(options)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from readonly_scopes import ipython
+from readonly_scopes.state import FLAG
+
+BACKENDS = {
+    "sqlite": ("default", None),
+    "postgresql": ("postgresql", "POSTGRES_HOST"),
+    "mariadb": ("mariadb", "MARIADB_HOST"),
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _environment_without_flag() -> None:
+    # A developer's shell may export DJANGO_READ_ONLY; the suite must not
+    # inherit it, or creating the test databases would be blocked.
+    os.environ.pop("DJANGO_READ_ONLY", None)
+    FLAG.load_from_configuration()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("DJANGO_READ_ONLY", raising=False)
+    FLAG.load_from_configuration()
+    yield
+    # Before the database fixtures tear down: flushing tables is a write.
+    FLAG.set(False, "the test suite")
+    ipython.extension_loaded = False
+
+
+def configured_alias(backend: str) -> str:
+    """
+    The alias of a backend, skipping the test when it is not configured, or
+    failing it when READONLY_SCOPES_REQUIRE_BACKENDS is set (as in CI).
+    """
+    alias, variable = BACKENDS[backend]
+    if alias not in settings.DATABASES:
+        message = f"{backend} is not configured: set {variable} to test it."
+        if os.environ.get("READONLY_SCOPES_REQUIRE_BACKENDS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return alias
+
+
+@pytest.fixture(params=list(BACKENDS))
+def alias(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn."""
+    return configured_alias(request.param)
+
+
+@pytest.fixture
+def postgresql() -> str:
+    return configured_alias("postgresql")

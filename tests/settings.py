@@ -1,0 +1,55 @@
+"""
+Test settings. SQLite is always there; PostgreSQL and MariaDB join as the
+aliases "postgresql" and "mariadb" when POSTGRES_HOST / MARIADB_HOST are set.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+SECRET_KEY = "readonly-scopes-tests"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "readonly_scopes",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "tests.testapp",
+]
+
+# A file, not memory: the concurrency tests write from many threads at once.
+SQLITE_TEST_FILE = os.path.join(
+    tempfile.gettempdir(), f"readonly_scopes_tests_{os.getpid()}.sqlite3"
+)
+
+DATABASES: dict[str, dict[str, object]] = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SQLITE_TEST_FILE,
+        "OPTIONS": {"timeout": 60},
+        "TEST": {"NAME": SQLITE_TEST_FILE},
+    }
+}
+
+if os.environ.get("POSTGRES_HOST"):
+    DATABASES["postgresql"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": os.environ["POSTGRES_HOST"],
+        "PORT": os.environ.get("POSTGRES_PORT", "5432"),
+        "USER": os.environ.get("POSTGRES_USER", "postgres"),
+        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+        "NAME": os.environ.get("POSTGRES_DB", "test"),
+    }
+
+if os.environ.get("MARIADB_HOST"):
+    DATABASES["mariadb"] = {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": os.environ["MARIADB_HOST"],
+        "PORT": os.environ.get("MARIADB_PORT", "3306"),
+        "USER": os.environ.get("MARIADB_USER", "root"),
+        "PASSWORD": os.environ.get("MARIADB_PASSWORD", ""),
+        "NAME": os.environ.get("MARIADB_DB", "test"),
+        "OPTIONS": {"charset": "utf8mb4"},
+    }

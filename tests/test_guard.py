@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import DatabaseError, connections
+from django.test import override_settings
+
+from readonly_scopes import (
+    DjangoReadOnlyError,
+    ReadOnlyError,
+    disable_writes,
+    ipython,
+    read_only,
+    temp_writes,
+)
+from readonly_scopes.guard import guard, install, statement_text
+from tests.testapp.models import Item
+
+# Autocommit, as in a shell: a blocked write inside atomic() would mark the
+# test's own transaction for rollback, as any database error does.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def names(alias: str) -> list[str]:
+    return sorted(Item.objects.using(alias).values_list("name", flat=True))
+
+
+def test_blocked_write_raises_and_changes_nothing(alias: str) -> None:
+    Item.objects.using(alias).create(name="kept")
+    disable_writes()
+    with pytest.raises(ReadOnlyError) as excinfo:
+        Item.objects.using(alias).create(name="new")
+    with pytest.raises(ReadOnlyError):
+        Item.objects.using(alias).update(name="changed")
+    with pytest.raises(ReadOnlyError):
+        Item.objects.using(alias).all().delete()
+    assert isinstance(excinfo.value, DatabaseError)
+    assert isinstance(excinfo.value, DjangoReadOnlyError)
+    assert names(alias) == ["kept"]
+    assert Item.objects.using(alias).count() == 1
+
+
+def test_scopes_decide_per_block(alias: str) -> None:
+    disable_writes()
+    with temp_writes():
+        Item.objects.using(alias).bulk_create([Item(name="a"), Item(name="b")])
+        with read_only(), pytest.raises(ReadOnlyError):
+            Item.objects.using(alias).filter(name="a").update(name="z")
+        Item.objects.using(alias).filter(name="b").update(name="c")
+    assert names(alias) == ["a", "c"]
+
+
+def test_executemany_is_guarded_without_consuming_params(alias: str) -> None:
+    table = connections[alias].ops.quote_name(Item._meta.db_table)
+    sql = f"INSERT INTO {table} (name, owner) VALUES (%s, %s)"
+    consumed: list[int] = []
+
+    def rows() -> Iterator[tuple[str, str]]:
+        for number in range(3):
+            consumed.append(number)
+            yield (f"row{number}", "")
+
+    with connections[alias].cursor() as cursor:
+        with read_only(), pytest.raises(ReadOnlyError):
+            cursor.executemany(sql, rows())
+        assert consumed == []
+        cursor.executemany(sql, rows())
+    assert names(alias) == ["row0", "row1", "row2"]
+
+
+def test_async_orm_follows_the_scope(alias: str) -> None:
+    async def main() -> None:
+        async with temp_writes():
+            await Item.objects.using(alias).acreate(name="async")
+        async with read_only():
+            assert await Item.objects.using(alias).acount() == 1
+            assert (await Item.objects.using(alias).aget()).name == "async"
+            with pytest.raises(ReadOnlyError):
+                await Item.objects.using(alias).acreate(name="blocked")
+
+    disable_writes()
+    async_to_sync(main)()
+    assert names(alias) == ["async"]
+
+
+def test_coroutines_sharing_one_connection_each_obey_their_scope(alias: str) -> None:
+    """Outside a ThreadSensitiveContext, both run on one thread and connection."""
+    create = sync_to_async(lambda name: Item.objects.using(alias).create(name=name))
+
+    async def attempt(scope: Any, name: str, turns: int) -> list[bool]:
+        outcomes = []
+        async with scope:
+            for turn in range(turns):
+                await asyncio.sleep(0)
+                try:
+                    await create(f"{name}{turn}")
+                    outcomes.append(True)
+                except ReadOnlyError:
+                    outcomes.append(False)
+        return outcomes
+
+    async def main() -> tuple[list[bool], list[bool]]:
+        return await asyncio.gather(  # type: ignore[return-value]
+            attempt(temp_writes(), "w", 5), attempt(read_only(), "r", 5)
+        )
+
+    allowed, blocked = async_to_sync(main)()
+    assert allowed == [True] * 5
+    assert blocked == [False] * 5
+    assert names(alias) == ["w0", "w1", "w2", "w3", "w4"]
+
+
+def test_reads_pass_when_writes_are_blocked(alias: str) -> None:
+    Item.objects.using(alias).create(name="x")
+    disable_writes()
+    assert list(Item.objects.using(alias).values_list("name", flat=True)) == ["x"]
+    assert Item.objects.using(alias).filter(name__startswith="x").exists()
+
+
+def test_guard_is_installed_once_and_outermost(alias: str) -> None:
+    connection = connections[alias]
+
+    def other(execute: Any, *args: Any) -> Any:
+        return execute(*args)
+
+    with connection.execute_wrapper(other):
+        for _ in range(3):
+            connection.close()
+            connection.ensure_connection()
+            install(connection)
+        assert connection.execute_wrappers == [guard, other]
+    assert connection.execute_wrappers == [guard]
+
+
+def test_connections_made_in_new_threads_are_guarded() -> None:
+    disable_writes()
+    outcome: list[object] = []
+
+    def write() -> None:
+        try:
+            Item.objects.create(name="thread")
+        except ReadOnlyError as error:
+            outcome.append(error)
+        finally:
+            outcome.append(guard in connections["default"].execute_wrappers)
+            connections.close_all()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    assert isinstance(outcome[0], ReadOnlyError)
+    assert outcome[1] is True
+
+
+# What the error says.
+
+
+def blocked_message(alias: str = "default") -> str:
+    with pytest.raises(ReadOnlyError) as excinfo:
+        Item.objects.using(alias).create(name="x")
+    return str(excinfo.value)
+
+
+def test_message_for_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    from readonly_scopes.state import FLAG
+
+    FLAG.load_from_configuration()
+    message = blocked_message()
+    assert message.startswith("Write blocked on database 'default': INSERT INTO ")
+    assert "disabled for the whole process by the DJANGO_READ_ONLY environment" in message
+    assert "call readonly_scopes.enable_writes()" in message
+    assert "`with readonly_scopes.temp_writes():`" in message
+    assert "`DJANGO_READ_ONLY= <command>`" in message
+    assert "%read_only" not in message
+
+
+def test_message_for_the_setting() -> None:
+    with override_settings(DJANGO_READ_ONLY=True):
+        message = blocked_message()
+    assert "by the DJANGO_READ_ONLY setting" in message
+    assert "set DJANGO_READ_ONLY = False in your settings" in message
+
+
+def test_message_for_disable_writes_names_the_call_and_the_magic() -> None:
+    disable_writes()
+    ipython.extension_loaded = True
+    message = blocked_message()
+    assert f"by disable_writes() called at {__file__}:" in message
+    assert "run `%read_only off`" in message
+
+
+def test_message_for_a_read_only_scope_names_where_it_was_entered() -> None:
+    line = test_message_for_a_read_only_scope_names_where_it_was_entered.__code__
+    with read_only():
+        message = blocked_message()
+    expected = f"inside read_only() entered at {__file__}:{line.co_firstlineno + 2}"
+    assert expected in message
+    assert "whatever the process-wide flag says" in message
+    assert "run it inside `with temp_writes():` within that block" in message
+
+
+def test_message_for_a_decorated_function_names_it() -> None:
+    @read_only
+    def decorated() -> str:
+        return blocked_message()
+
+    assert "read_only() entered at " in decorated()
+    assert "in test_message_for_a_decorated_function_names_it.<locals>.decorated()" in (
+        decorated()
+    )
+
+
+def test_message_for_an_async_with_scope_names_where_it_was_entered() -> None:
+    async def main() -> str:
+        async with read_only():
+            return await sync_to_async(blocked_message)()
+
+    assert f"entered at {__file__}:" in async_to_sync(main)()
+
+
+def test_message_for_a_scope_that_ended() -> None:
+    disable_writes()
+
+    async def main() -> str:
+        started, ended = asyncio.Event(), asyncio.Event()
+
+        async def late() -> str:
+            started.set()
+            await ended.wait()
+            return await sync_to_async(blocked_message)()
+
+        async with temp_writes():
+            task = asyncio.create_task(late())
+            await started.wait()
+        ended.set()
+        return await task
+
+    message = async_to_sync(main)()
+    assert f"The temp_writes() scope entered at {__file__}:" in message
+    assert "has ended" in message
+    assert "fell back to the enclosing state" in message
+    assert "enter temp_writes() in the code that runs later" in message
+
+
+def test_message_shortens_long_statements() -> None:
+    disable_writes()
+    statement = "UPDATE t SET a = 1 WHERE " + " OR ".join(["b = 2"] * 100)
+    with connections["default"].cursor() as cursor, pytest.raises(ReadOnlyError) as info:
+        cursor.execute(statement)
+    first_line = str(info.value).splitlines()[0]
+    assert first_line.endswith("…")
+    assert len(first_line) < 260
+
+
+# Statements that are not plain strings.
+
+
+class Rendered:
+    def __init__(self, text: object) -> None:
+        self.text = text
+
+    def as_string(self, context: object) -> object:
+        if isinstance(self.text, Exception):
+            raise self.text
+        return self.text
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", "SELECT 1"),
+        (b"SELECT 1", "SELECT 1"),
+        (b"\xff", None),
+        (Rendered("SELECT 2"), "SELECT 2"),
+        (Rendered(ValueError("cannot render")), None),
+        (Rendered(b"SELECT 3"), None),
+        (42, None),
+    ],
+)
+def test_statement_text(sql: object, expected: str | None) -> None:
+    assert statement_text(sql, connections["default"]) == expected
+
+
+def test_statement_that_cannot_be_read_is_blocked() -> None:
+    disable_writes()
+    with connections["default"].cursor() as cursor, pytest.raises(ReadOnlyError) as info:
+        cursor.execute(Rendered(ValueError("no")))
+    assert "<Rendered object> (it could not be turned into SQL text" in str(info.value)
+
+
+def test_psycopg_composed_statements(postgresql: str) -> None:
+    from psycopg import sql
+
+    alias = postgresql
+    table = sql.Identifier(Item._meta.db_table)
+    disable_writes()
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
+        assert cursor.fetchone() == (0,)
+        insert = sql.SQL("INSERT INTO {} (name, owner) VALUES (%s, '')").format(table)
+        with pytest.raises(ReadOnlyError, match=r'INSERT INTO "testapp_item"'):
+            cursor.execute(insert, ["x"])
+    assert names(alias) == []

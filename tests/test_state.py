@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+import readonly_scopes
+from readonly_scopes import disable_writes, enable_writes, writes_allowed
+from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE
+
+
+def test_writes_allowed_by_default() -> None:
+    assert writes_allowed()
+
+
+@pytest.mark.parametrize(
+    ("value", "read_only"), [("1", True), ("yes", True), ("0", True), ("", False)]
+)
+def test_environment_variable_counts_when_non_empty(
+    monkeypatch: pytest.MonkeyPatch, value: str, read_only: bool
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", value)
+    FLAG.load_from_configuration()
+    assert writes_allowed() is not read_only
+    assert FLAG.source == ENVIRONMENT_SOURCE
+
+
+@pytest.mark.parametrize(("value", "read_only"), [(True, True), (0, False), ("", False)])
+def test_setting_wins_over_environment(
+    monkeypatch: pytest.MonkeyPatch, value: object, read_only: bool
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "" if read_only else "1")
+    with override_settings(DJANGO_READ_ONLY=value):
+        assert writes_allowed() is not read_only
+        assert FLAG.source == SETTING_SOURCE
+
+
+def test_setting_change_is_reread_and_removal_falls_back_to_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    with override_settings(DJANGO_READ_ONLY=False):
+        assert writes_allowed()
+        with override_settings(DJANGO_READ_ONLY=True):
+            assert not writes_allowed()
+        assert writes_allowed()
+    # The setting no longer exists: the environment decides again.
+    assert not writes_allowed()
+    assert FLAG.source == ENVIRONMENT_SOURCE
+
+
+def test_other_setting_changes_leave_the_flag_alone() -> None:
+    disable_writes()
+    with override_settings(USE_TZ=False):
+        assert not writes_allowed()
+
+
+def test_enable_and_disable_writes_set_the_process_flag() -> None:
+    disable_writes()
+    assert not writes_allowed()
+    assert FLAG.source.startswith("disable_writes() called at ")
+    assert __file__ in FLAG.source
+    enable_writes()
+    assert writes_allowed()
+    assert FLAG.source.startswith("enable_writes() called at ")
+
+
+def test_public_names() -> None:
+    assert readonly_scopes.DjangoReadOnlyError is readonly_scopes.ReadOnlyError
+    assert sorted(readonly_scopes.__all__) == readonly_scopes.__all__
+    for name in readonly_scopes.__all__:
+        assert hasattr(readonly_scopes, name)
