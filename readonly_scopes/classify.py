@@ -72,11 +72,7 @@ def mask_literals(sql: str, vendor: str) -> str:
     backslash_escapes = vendor == "mysql"
     while i < n:
         char = sql[i]
-        if char == "-" and starts_line_comment(sql, i, vendor):
-            end = sql.find("\n", i)
-            i = n if end == -1 else end
-            out.append(" ")
-        elif char == "#" and vendor == "mysql":
+        if starts_line_comment(sql, i, vendor):
             end = sql.find("\n", i)
             i = n if end == -1 else end
             out.append(" ")
@@ -110,6 +106,8 @@ def mask_literals(sql: str, vendor: str) -> str:
 
 
 def starts_line_comment(sql: str, i: int, vendor: str) -> bool:
+    if vendor == "mysql" and sql[i] == "#":
+        return True
     if not sql.startswith("--", i):
         return False
     # MySQL needs white space after "--": "1--1" is arithmetic there, and

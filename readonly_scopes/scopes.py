@@ -6,8 +6,9 @@ coroutine that work with ``with``, ``async with`` and as decorators.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar, cast, overload
+from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 

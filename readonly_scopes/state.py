@@ -38,6 +38,7 @@ from django.conf import settings
 
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
+UNSET = object()
 
 
 class ProcessFlag:
@@ -56,8 +57,9 @@ class ProcessFlag:
     def load_from_configuration(self) -> None:
         # The setting wins whenever it exists, even when it is falsy, so that a
         # project can force writes on regardless of the environment.
-        if hasattr(settings, "DJANGO_READ_ONLY"):
-            self.set(bool(settings.DJANGO_READ_ONLY), SETTING_SOURCE)
+        value = getattr(settings, "DJANGO_READ_ONLY", UNSET)
+        if value is not UNSET:
+            self.set(bool(value), SETTING_SOURCE)
         else:
             self.set(bool(os.environ.get("DJANGO_READ_ONLY", "")), ENVIRONMENT_SOURCE)
 
@@ -84,7 +86,7 @@ class Origin:
 class Activation:
     """One entry into a scope: one ``with`` block or one decorated call."""
 
-    __slots__ = ("allows_writes", "kind", "origin", "parent", "owner", "open", "token")
+    __slots__ = ("allows_writes", "kind", "open", "origin", "owner", "parent", "token")
 
     token: Token[Activation | None]
 

@@ -20,7 +20,7 @@ INSTALLED_APPS = [
 ]
 
 # A file, not memory: the concurrency tests write from many threads at once.
-SQLITE_TEST_FILE = os.path.join(
+SQLITE_TEST_FILE = os.environ.get("READONLY_SCOPES_SQLITE_FILE") or os.path.join(
     tempfile.gettempdir(), f"readonly_scopes_tests_{os.getpid()}.sqlite3"
 )
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -67,9 +68,9 @@ def test_executemany_is_guarded_without_consuming_params(alias: str) -> None:
 
     with connections[alias].cursor() as cursor:
         with read_only(), pytest.raises(ReadOnlyError):
-            cursor.executemany(sql, rows())
+            cursor.executemany(sql, cast(Any, rows()))
         assert consumed == []
-        cursor.executemany(sql, rows())
+        cursor.executemany(sql, cast(Any, rows()))
     assert names(alias) == ["row0", "row1", "row2"]
 
 
@@ -105,7 +106,7 @@ def test_coroutines_sharing_one_connection_each_obey_their_scope(alias: str) -> 
         return outcomes
 
     async def main() -> tuple[list[bool], list[bool]]:
-        return await asyncio.gather(  # type: ignore[return-value]
+        return await asyncio.gather(
             attempt(temp_writes(), "w", 5), attempt(read_only(), "r", 5)
         )
 
@@ -113,6 +114,13 @@ def test_coroutines_sharing_one_connection_each_obey_their_scope(alias: str) -> 
     assert allowed == [True] * 5
     assert blocked == [False] * 5
     assert names(alias) == ["w0", "w1", "w2", "w3", "w4"]
+
+
+def test_context_outliving_a_read_only_block_may_write_again(alias: str) -> None:
+    with read_only():
+        context = contextvars.copy_context()
+    context.run(Item.objects.using(alias).create, name="later")
+    assert names(alias) == ["later"]
 
 
 def test_reads_pass_when_writes_are_blocked(alias: str) -> None:
@@ -173,7 +181,9 @@ def test_message_for_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -
     FLAG.load_from_configuration()
     message = blocked_message()
     assert message.startswith("Write blocked on database 'default': INSERT INTO ")
-    assert "disabled for the whole process by the DJANGO_READ_ONLY environment" in message
+    assert (
+        "disabled for the whole process by the DJANGO_READ_ONLY environment" in message
+    )
     assert "call readonly_scopes.enable_writes()" in message
     assert "`with readonly_scopes.temp_writes():`" in message
     assert "`DJANGO_READ_ONLY= <command>`" in message
@@ -251,7 +261,10 @@ def test_message_for_a_scope_that_ended() -> None:
 def test_message_shortens_long_statements() -> None:
     disable_writes()
     statement = "UPDATE t SET a = 1 WHERE " + " OR ".join(["b = 2"] * 100)
-    with connections["default"].cursor() as cursor, pytest.raises(ReadOnlyError) as info:
+    with (
+        connections["default"].cursor() as cursor,
+        pytest.raises(ReadOnlyError) as info,
+    ):
         cursor.execute(statement)
     first_line = str(info.value).splitlines()[0]
     assert first_line.endswith("…")
@@ -289,8 +302,11 @@ def test_statement_text(sql: object, expected: str | None) -> None:
 
 def test_statement_that_cannot_be_read_is_blocked() -> None:
     disable_writes()
-    with connections["default"].cursor() as cursor, pytest.raises(ReadOnlyError) as info:
-        cursor.execute(Rendered(ValueError("no")))
+    with (
+        connections["default"].cursor() as cursor,
+        pytest.raises(ReadOnlyError) as info,
+    ):
+        cursor.execute(cast(Any, Rendered(ValueError("no"))))
     assert "<Rendered object> (it could not be turned into SQL text" in str(info.value)
 
 

@@ -7,6 +7,7 @@ import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
@@ -57,9 +58,8 @@ def test_nested_scopes_restore_each_level() -> None:
 
 def test_scopes_restore_when_the_block_raises() -> None:
     disable_writes()
-    with pytest.raises(ZeroDivisionError), temp_writes():
-        with read_only():
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), temp_writes(), read_only():
+        1 / 0  # noqa: B018
     assert not writes_allowed()
     assert decide().decided_by is None
 
@@ -127,10 +127,15 @@ def test_repr_names_the_scope() -> None:
 
 @pytest.mark.parametrize(
     ("decorator", "allows"),
-    [(temp_writes, True), (temp_writes(), True), (read_only, False), (read_only(), False)],
+    [
+        (temp_writes, True),
+        (temp_writes(), True),
+        (read_only, False),
+        (read_only(), False),
+    ],
     ids=["@temp_writes", "@temp_writes()", "@read_only", "@read_only()"],
 )
-def test_decorates_sync_functions(decorator: Callable[..., object], allows: bool) -> None:
+def test_decorates_sync_functions(decorator: Any, allows: bool) -> None:
     def check(value: int) -> tuple[bool, int]:
         """Docstring."""
         return writes_allowed(), value
@@ -146,10 +151,15 @@ def test_decorates_sync_functions(decorator: Callable[..., object], allows: bool
 
 @pytest.mark.parametrize(
     ("decorator", "allows"),
-    [(temp_writes, True), (temp_writes(), True), (read_only, False), (read_only(), False)],
+    [
+        (temp_writes, True),
+        (temp_writes(), True),
+        (read_only, False),
+        (read_only(), False),
+    ],
     ids=["@temp_writes", "@temp_writes()", "@read_only", "@read_only()"],
 )
-def test_decorates_async_functions(decorator: Callable[..., object], allows: bool) -> None:
+def test_decorates_async_functions(decorator: Any, allows: bool) -> None:
     async def check(value: int) -> tuple[bool, bool, int]:
         before = writes_allowed()
         await asyncio.sleep(0)
@@ -236,7 +246,9 @@ def test_refuses_classes() -> None:
     class Thing:
         pass
 
-    with pytest.raises(TypeError, match="cannot decorate the class .*Thing: decorate its"):
+    with pytest.raises(
+        TypeError, match=r"cannot decorate the class .*Thing: decorate its"
+    ):
         temp_writes(Thing)
 
 
@@ -247,14 +259,18 @@ def test_refuses_generator_functions() -> None:
     async def async_numbers() -> AsyncIterator[int]:
         yield 1
 
-    with pytest.raises(TypeError, match=r"generator function .*numbers.*`with read_only\(\):`"):
+    with pytest.raises(
+        TypeError, match=r"generator function .*numbers.*`with read_only\(\):`"
+    ):
         read_only()(numbers)
-    with pytest.raises(TypeError, match="generator function .*async_numbers"):
+    with pytest.raises(TypeError, match=r"generator function .*async_numbers"):
         temp_writes(async_numbers)
 
 
 def test_refuses_values_that_are_not_callable() -> None:
-    with pytest.raises(TypeError, match=r"decorates functions and coroutine functions, not 5"):
+    with pytest.raises(
+        TypeError, match=r"decorates functions and coroutine functions, not 5"
+    ):
         temp_writes(5)  # type: ignore[call-overload]
 
 
@@ -280,7 +296,9 @@ def test_visible_in_awaited_code_and_tasks() -> None:
 def test_visible_in_sync_to_async(thread_sensitive: bool) -> None:
     async def main() -> bool:
         async with read_only():
-            return await sync_to_async(writes_allowed, thread_sensitive=thread_sensitive)()
+            return await sync_to_async(
+                writes_allowed, thread_sensitive=thread_sensitive
+            )()
 
     assert asyncio.run(main()) is False
     assert writes_allowed()
@@ -325,7 +343,9 @@ def test_not_visible_in_plain_threads_and_executors() -> None:
 def test_not_visible_in_run_in_executor() -> None:
     async def main() -> bool:
         async with read_only():
-            return await asyncio.get_running_loop().run_in_executor(None, writes_allowed)
+            return await asyncio.get_running_loop().run_in_executor(
+                None, writes_allowed
+            )
 
     assert asyncio.run(main()) is True
 

@@ -24,7 +24,9 @@ def test_environment_variable_counts_when_non_empty(
     assert FLAG.source == ENVIRONMENT_SOURCE
 
 
-@pytest.mark.parametrize(("value", "read_only"), [(True, True), (0, False), ("", False)])
+@pytest.mark.parametrize(
+    ("value", "read_only"), [(True, True), (0, False), ("", False)]
+)
 def test_setting_wins_over_environment(
     monkeypatch: pytest.MonkeyPatch, value: object, read_only: bool
 ) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser
+from importlib import import_module
 from typing import Any
 
+from django.core.management.base import CommandParser
 from django.core.management.commands import shell
 
 from readonly_scopes.console import ModePrompt, status_line
@@ -20,7 +21,7 @@ class Command(shell.Command):
         " with --writes they are allowed even when DJANGO_READ_ONLY is set."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
@@ -31,7 +32,7 @@ class Command(shell.Command):
         mode.add_argument(
             "--writes",
             action="store_true",
-            help="Allow database writes for this shell, even if DJANGO_READ_ONLY is set.",
+            help="Allow database writes for this shell, even with DJANGO_READ_ONLY.",
         )
 
     def handle(self, **options: Any) -> None:
@@ -61,7 +62,8 @@ class Command(shell.Command):
         )
 
     def bpython(self, options: dict[str, Any]) -> None:
-        import bpython  # noqa: F401  Fail over to the next shell before announcing.
+        # Let Django fall through to the next shell before anything is printed.
+        import_module("bpython")
 
         self.stdout.write(status_line(ipython=False))
         super().bpython(options)

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+import types
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.core.management.commands import shell as django_shell
+
+from readonly_scopes import ReadOnlyError, writes_allowed
+from readonly_scopes.management.commands.shell import Command
+from readonly_scopes.state import FLAG
+
+REPO = Path(__file__).resolve().parent.parent
+DJANGO_SHELL = [sys.executable, "-m", "django", "shell", "--settings=tests.settings"]
+CREATE_TABLE = (
+    "from django.db import connection\n"
+    "connection.cursor().execute('CREATE TABLE created_by_shell (x integer)')\n"
+    "print('created')"
+)
+
+
+def options(**overrides: Any) -> dict[str, Any]:
+    return {"verbosity": 0, "no_imports": False, "no_startup": True, **overrides}
+
+
+@pytest.mark.django_db
+def test_read_only_flag_blocks_writes_in_commands() -> None:
+    with pytest.raises(ReadOnlyError, match="start the shell with --writes"):
+        call_command("shell", read_only=True, command=CREATE_TABLE)
+    assert FLAG.source == "manage.py shell --read-only"
+
+
+def test_writes_flag_allows_writes_even_when_the_environment_blocks_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    FLAG.load_from_configuration()
+    call_command(
+        "shell", writes=True, command="assert readonly_scopes.writes_allowed()"
+    )
+    assert writes_allowed()
+
+
+def test_without_a_flag_the_shell_follows_the_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    FLAG.load_from_configuration()
+    call_command("shell", command="assert not readonly_scopes.writes_allowed()")
+
+
+def test_read_only_and_writes_exclude_each_other() -> None:
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        call_command("shell", "--read-only", "--writes", "-c", "pass")
+
+
+def test_readonly_scopes_is_imported_automatically() -> None:
+    namespace = Command().get_namespace(**options())
+    # Compared by module: the IPython tests reload the package.
+    assert namespace["readonly_scopes"] is sys.modules["readonly_scopes"]
+
+
+def test_auto_imports_switched_off_stay_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(django_shell.Command, "get_auto_imports", lambda self: None)
+    assert Command().get_auto_imports() is None
+
+
+def test_python_shows_the_mode_in_banner_and_live_prompt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prompts: list[str] = []
+
+    def interact(local: dict[str, Any]) -> None:
+        prompts.append(str(sys.ps1))
+        local["readonly_scopes"].enable_writes()
+        prompts.append(str(sys.ps1))
+
+    monkeypatch.setattr("code.interact", interact)
+    monkeypatch.delattr(sys, "ps1", raising=False)
+    FLAG.set(True, "test")
+    out = StringIO()
+    Command(stdout=out).python(options())
+    assert out.getvalue().startswith("readonly_scopes: database writes are BLOCKED")
+    assert "%read_only" not in out.getvalue()
+    assert prompts == ["[read-only] >>> ", "[writes] >>> "]
+
+
+def test_ipython_loads_the_extension(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("IPython.start_ipython", lambda **kwargs: calls.append(kwargs))
+    out = StringIO()
+    Command(stdout=out).ipython(options())
+    assert calls[0]["argv"] == ["--ext=readonly_scopes"]
+    assert "readonly_scopes" in calls[0]["user_ns"]
+    assert (
+        "ALLOWED. Block them with readonly_scopes.disable_writes() or %read_only on"
+        in (out.getvalue())
+    )
+
+
+def test_bpython_announces_the_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedded: list[dict[str, Any]] = []
+    fake = types.ModuleType("bpython")
+    fake.embed = embedded.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bpython", fake)
+    out = StringIO()
+    Command(stdout=out).bpython(options())
+    assert "readonly_scopes: database writes are ALLOWED" in out.getvalue()
+    assert "readonly_scopes" in embedded[0]
+
+
+def test_missing_bpython_falls_through_silently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "bpython", None)
+    out = StringIO()
+    with pytest.raises(ImportError):
+        Command(stdout=out).bpython(options())
+    assert out.getvalue() == ""
+
+
+# The command as a user runs it, in its own process.
+
+
+def run_shell(
+    tmp_path: Path, *args: str, environ: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "shell.sqlite3"),
+        "PYTHONPATH": str(REPO),
+        **environ,
+    }
+    return subprocess.run(
+        [*DJANGO_SHELL, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("environment", ["", "1"])
+def test_command_exit_status(tmp_path: Path, environment: str) -> None:
+    environ = {"DJANGO_READ_ONLY": environment}
+    blocked = run_shell(tmp_path, "--read-only", "-c", CREATE_TABLE, environ=environ)
+    assert blocked.returncode != 0
+    assert "readonly_scopes.errors.ReadOnlyError: Write blocked" in blocked.stderr
+    assert "start the shell with --writes" in blocked.stderr
+    allowed = run_shell(tmp_path, "--writes", "-c", CREATE_TABLE, environ=environ)
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.endswith("created\n")
+
+
+def read_until(fd: int, marker: bytes, deadline: float) -> bytes:
+    seen = b""
+    while marker not in seen:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"{marker!r} never came; got {seen!r}"
+        if select.select([fd], [], [], remaining)[0]:
+            seen += os.read(fd, 4096)
+    return seen
+
+
+def test_interactive_python_shell_on_a_terminal(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    env = {
+        **os.environ,
+        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "tty.sqlite3"),
+        "PYTHONPATH": str(REPO),
+        "PYTHONSTARTUP": "",
+        "TERM": "dumb",
+    }
+    process = subprocess.Popen(
+        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    deadline = time.monotonic() + 60
+    try:
+        banner = read_until(leader, b"[read-only] >>> ", deadline)
+        assert b"database writes are BLOCKED (read-only)" in banner
+        os.write(leader, b"readonly_scopes.enable_writes()\n")
+        read_until(leader, b"[writes] >>> ", deadline)
+        os.write(leader, b"exit()\n")
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(leader)
