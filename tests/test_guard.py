@@ -145,6 +145,18 @@ def test_guard_is_installed_once_and_outermost(alias: str) -> None:
     assert connection.execute_wrappers == [guard]
 
 
+def test_guard_goes_outside_wrappers_installed_before_it() -> None:
+    connection = connections["default"]
+    connection.execute_wrappers.remove(guard)
+
+    def other(execute: Any, *args: Any) -> Any:
+        return execute(*args)
+
+    with connection.execute_wrapper(other):
+        install(connection)
+        assert connection.execute_wrappers == [guard, other]
+
+
 def test_connections_made_in_new_threads_are_guarded() -> None:
     disable_writes()
     outcome: list[object] = []
