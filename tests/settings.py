@@ -24,6 +24,10 @@ SQLITE_TEST_FILE = os.environ.get("READONLY_SCOPES_SQLITE_FILE") or os.path.join
     tempfile.gettempdir(), f"readonly_scopes_tests_{os.getpid()}.sqlite3"
 )
 
+# Named per process, so that runs side by side (tox environments, a developer
+# and CI on one machine) never drop each other's test databases.
+SERVER_TEST_DATABASE = f"test_readonly_scopes_{os.getpid()}"
+
 DATABASES: dict[str, dict[str, object]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -41,6 +45,7 @@ if os.environ.get("POSTGRES_HOST"):
         "USER": os.environ.get("POSTGRES_USER", "postgres"),
         "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
         "NAME": os.environ.get("POSTGRES_DB", "test"),
+        "TEST": {"NAME": SERVER_TEST_DATABASE},
     }
 
 if os.environ.get("MARIADB_HOST"):
@@ -52,4 +57,5 @@ if os.environ.get("MARIADB_HOST"):
         "PASSWORD": os.environ.get("MARIADB_PASSWORD", ""),
         "NAME": os.environ.get("MARIADB_DB", "test"),
         "OPTIONS": {"charset": "utf8mb4"},
+        "TEST": {"NAME": SERVER_TEST_DATABASE},
     }

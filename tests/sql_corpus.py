@@ -49,9 +49,14 @@ CORPUS: list[Entry] = [
         "SAVEPOINT s1",
         "VALUES (1)",
         "SELECT REPLACE(name, 'a', 'b') FROM rs_probe",
+        "SELECT 1 -- DELETE FROM rs_probe",
+        "SELECT '--x', '/*' FROM rs_probe",
     ),
     Entry("RELEASE SAVEPOINT s1", True, setup=("SAVEPOINT s1",)),
     Entry("ROLLBACK TO SAVEPOINT s1", True, setup=("SAVEPOINT s1",)),
+    Entry(
+        'RELEASE SAVEPOINT "s 2"', True, ("sqlite", "postgresql"), ('SAVEPOINT "s 2"',)
+    ),
     *writes(
         "INSERT INTO rs_probe (name) VALUES ('x')",
         "insert into rs_probe (name) values ('x')",
@@ -72,6 +77,7 @@ CORPUS: list[Entry] = [
         "PRAGMA foreign_keys = OFF",
         "PRAGMA foreign_keys = ON",
         "PRAGMA foreign_key_check",
+        "PRAGMA foreign_key_check(rs_probe)",
         "PRAGMA table_info(rs_probe)",
         "PRAGMA index_list(rs_probe)",
         "PRAGMA journal_mode",
@@ -122,6 +128,8 @@ CORPUS: list[Entry] = [
         "EXPLAIN DELETE FROM rs_probe",
         "SELECT E'\\'; DELETE FROM rs_probe; --'",
         "START TRANSACTION READ ONLY",
+        "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        "SELECT e'a\\'b'",
         "COMMIT",
         "ROLLBACK",
         vendors=("postgresql",),
@@ -161,6 +169,9 @@ CORPUS: list[Entry] = [
         "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
         "SELECT 'a\\'; DELETE FROM rs_probe; -- '",
         "SELECT `name` FROM `rs_probe`",
+        "SELECT 1 --\tDELETE FROM rs_probe",
+        "SELECT 'a\\'' FROM rs_probe",
+        'SELECT "a\\"b"',
         vendors=("mysql",),
     ),
     *writes(

@@ -59,29 +59,9 @@ def test_the_corpus_is_not_trivial() -> None:
         ("GRANT ALL ON t TO u", "postgresql"),
     ],
 )
-def test_fails_closed(sql: str, vendor: str) -> None:
+def test_refuses_what_it_cannot_prove(sql: str, vendor: str) -> None:
+    # Claims about the classifier only: some of these are reads to the database.
     assert is_read(sql, vendor) is False
-
-
-@pytest.mark.parametrize(
-    ("sql", "vendor"),
-    [
-        ("SELECT 1 -- DELETE", "sqlite"),
-        ("SELECT 1 -- DELETE", "mysql"),
-        ("SELECT 1 --\tDELETE", "mysql"),
-        ("SELECT 1 --", "mysql"),
-        ("SELECT '--x' FROM t", "mysql"),
-        ("SELECT 'a\\'' FROM t", "mysql"),
-        ('SELECT "a\\"b"', "mysql"),
-        ("SELECT e'a\\'b'", "postgresql"),
-        ("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "mysql"),
-        ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "postgresql"),
-        ("PRAGMA foreign_key_check(t)", "sqlite"),
-        ('RELEASE SAVEPOINT "s"', "postgresql"),
-    ],
-)
-def test_reads_with_dialect_details(sql: str, vendor: str) -> None:
-    assert is_read(sql, vendor) is True
 
 
 # What the databases themselves say.

@@ -124,8 +124,7 @@ def test_repr_names_the_scope() -> None:
 
 # Decorators.
 
-
-@pytest.mark.parametrize(
+EVERY_DECORATOR_FORM = pytest.mark.parametrize(
     ("decorator", "allows"),
     [
         (temp_writes, True),
@@ -135,6 +134,9 @@ def test_repr_names_the_scope() -> None:
     ],
     ids=["@temp_writes", "@temp_writes()", "@read_only", "@read_only()"],
 )
+
+
+@EVERY_DECORATOR_FORM
 def test_decorates_sync_functions(decorator: Any, allows: bool) -> None:
     def check(value: int) -> tuple[bool, int]:
         """Docstring."""
@@ -149,16 +151,7 @@ def test_decorates_sync_functions(decorator: Any, allows: bool) -> None:
     assert decorated.__doc__ == "Docstring."
 
 
-@pytest.mark.parametrize(
-    ("decorator", "allows"),
-    [
-        (temp_writes, True),
-        (temp_writes(), True),
-        (read_only, False),
-        (read_only(), False),
-    ],
-    ids=["@temp_writes", "@temp_writes()", "@read_only", "@read_only()"],
-)
+@EVERY_DECORATOR_FORM
 def test_decorates_async_functions(decorator: Any, allows: bool) -> None:
     async def check(value: int) -> tuple[bool, bool, int]:
         before = writes_allowed()
