@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from readonly_scopes import ipython
 from readonly_scopes.errors import DjangoReadOnlyError, ReadOnlyError
 from readonly_scopes.scopes import read_only, temp_writes
-from readonly_scopes.state import FLAG, Origin, writes_allowed
+from readonly_scopes.state import FLAG, caller_origin, writes_allowed
 
 __all__ = [
     "DjangoReadOnlyError",
@@ -24,12 +23,12 @@ __all__ = [
 
 def enable_writes() -> None:
     """Allow writes for the whole process, except inside read_only() scopes."""
-    FLAG.set(False, f"enable_writes() called at {Origin.of_frame(sys._getframe(1))}")
+    FLAG.set(False, f"enable_writes() called at {caller_origin(1)}")
 
 
 def disable_writes() -> None:
     """Block writes for the whole process, except inside temp_writes() scopes."""
-    FLAG.set(True, f"disable_writes() called at {Origin.of_frame(sys._getframe(1))}")
+    FLAG.set(True, f"disable_writes() called at {caller_origin(1)}")
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -48,6 +48,13 @@ if os.environ.get("POSTGRES_HOST"):
         "TEST": {"NAME": SERVER_TEST_DATABASE},
     }
 
+    # The same test database through Django's psycopg connection pool.
+    DATABASES["postgresql_pool"] = {
+        **DATABASES["postgresql"],
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 2}},
+        "TEST": {"MIRROR": "postgresql"},
+    }
+
 if os.environ.get("MARIADB_HOST"):
     DATABASES["mariadb"] = {
         "ENGINE": "django.db.backends.mysql",

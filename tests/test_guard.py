@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import DatabaseError, connections
+from django.db.backends.signals import connection_created
 from django.test import override_settings
 
 from readonly_scopes import (
@@ -142,6 +143,29 @@ def test_guard_is_installed_once_and_outermost(alias: str) -> None:
             connection.ensure_connection()
             install(connection)
         assert connection.execute_wrappers == [guard, other]
+    assert connection.execute_wrappers == [guard]
+
+
+def test_pooled_checkouts_do_not_stack_the_guard(postgresql: str) -> None:
+    connection = connections[f"{postgresql}_pool"]
+    checkouts: list[object] = []
+
+    def count(sender: object, connection: object, **kwargs: object) -> None:
+        checkouts.append(connection)
+
+    connection_created.connect(count)
+    try:
+        for _ in range(3):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            connection.close()  # Back to the pool.
+        disable_writes()
+        with connection.cursor() as cursor, pytest.raises(ReadOnlyError):
+            cursor.execute("CREATE TEMPORARY TABLE pooled (x integer)")
+    finally:
+        connection_created.disconnect(count)
+        connection.close_pool()
+    assert len(checkouts) == 4
     assert connection.execute_wrappers == [guard]
 
 

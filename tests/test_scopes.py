@@ -105,6 +105,16 @@ def test_async_with() -> None:
     assert asyncio.run(main()) == [True, False, True, False]
 
 
+def test_async_with_restores_when_the_block_raises() -> None:
+    async def main() -> None:
+        async with read_only():
+            raise KeyError
+
+    with pytest.raises(KeyError):
+        asyncio.run(main())
+    assert writes_allowed()
+
+
 def test_exit_out_of_order_is_refused() -> None:
     outer, inner = temp_writes(), read_only()
     outer.__enter__()

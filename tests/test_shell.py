@@ -163,6 +163,25 @@ def test_command_exit_status(tmp_path: Path, environment: str) -> None:
     assert allowed.stdout.endswith("created\n")
 
 
+def test_piped_input_runs_in_the_chosen_mode(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "piped.sqlite3"),
+        "PYTHONPATH": str(REPO),
+    }
+    piped = subprocess.run(
+        [*DJANGO_SHELL, "--read-only"],
+        input=CREATE_TABLE,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode != 0
+    assert "ReadOnlyError: Write blocked" in piped.stderr
+
+
 def read_until(fd: int, marker: bytes, deadline: float) -> bytes:
     seen = b""
     while marker not in seen:
