@@ -147,7 +147,7 @@ def test_guard_is_installed_once_and_outermost(alias: str) -> None:
 
 
 def test_pooled_checkouts_do_not_stack_the_guard(postgresql: str) -> None:
-    connection = connections[f"{postgresql}_pool"]
+    connection: Any = connections[f"{postgresql}_pool"]
     checkouts: list[object] = []
 
     def count(sender: object, connection: object, **kwargs: object) -> None:
