@@ -1,204 +1,431 @@
 """
-Deciding whether one SQL string only reads.
+Deciding whether SQL text only reads.
 
-The guard calls ``is_read(sql, vendor)`` and nothing else from here, so this
-module can be replaced wholesale. It fails closed: any text it cannot read
-with confidence is treated as a write.
+The guard calls ``is_read(sql, vendor)`` and nothing else from here. A
+statement is a write when the database would refuse it in its own read-only
+mode, or when it has an effect that mode misses (files, large objects, server
+or account settings, switching the read-only mode off). Anything this module
+cannot read with confidence counts as a write: it fails closed.
+
+The text is split into tokens per dialect (``sqlite``, ``postgresql``,
+``mysql``), so comments, string literals and quoted identifiers never look like
+keywords, and MySQL's executable comments (``/*! ... */``) are read as code.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
+from readonly_scopes.sql_tokens import Unreadable, split_statements
 
-WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*|@+[A-Za-z0-9_$.]*|\S")
+# Verdicts for statement texts seen before. Django sends the same
+# parameterised SQL again and again; long texts (bulk inserts) are not kept.
+CACHE_LIMIT = 4096
+LONGEST_CACHED = 2048
+verdicts: dict[str, dict[str, bool]] = {}
 
-# Words that make a query-shaped statement (SELECT, WITH, VALUES, TABLE) write:
-# data-modifying CTEs, SELECT INTO, row locks and sequence or large object calls.
-WRITING_WORDS = frozenset(
-    {"INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "LOCK", "NEXTVAL", "SETVAL"}
-    | {"SET_CONFIG", "LOWRITE", "LO_IMPORT", "LO_EXPORT", "LO_CREATE", "LO_CREAT"}
-    | {"LO_UNLINK", "LO_FROM_BYTEA", "LO_PUT", "LO_TRUNCATE", "LO_TRUNCATE64"}
-)
-ROW_LOCK_AFTER_FOR = frozenset({"UPDATE", "SHARE", "NO", "KEY"})
-
-TRANSACTION_CONTROL = frozenset(
-    {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-)
 QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
-INSPECTION_STARTS = frozenset({"SHOW", "DESCRIBE", "DESC"})
+DATA_CHANGES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+ROW_LOCKS_AFTER_FOR = frozenset({"UPDATE", "SHARE", "NO", "KEY"})
+FALSE_OPTIONS = frozenset({"FALSE", "OFF", "0"})
+TRUE_VALUES = frozenset({"1", "ON", "TRUE", "YES"})
 
-# PRAGMAs that only report, in their plain or function-call form.
-READING_PRAGMAS = frozenset(
+# Functions that change data or state outside tables even when called from a
+# SELECT in a read-only transaction.
+WRITING_FUNCTIONS = {
+    "postgresql": frozenset(
+        {
+            "NEXTVAL",
+            "SETVAL",
+            "LOWRITE",
+            "PG_TERMINATE_BACKEND",
+            "PG_CANCEL_BACKEND",
+            "PG_RELOAD_CONF",
+            "PG_ROTATE_LOGFILE",
+            "PG_SWITCH_WAL",
+            "PG_PROMOTE",
+            "PG_CREATE_RESTORE_POINT",
+            "PG_FILE_WRITE",
+            "PG_LOGICAL_EMIT_MESSAGE",
+            "PG_CREATE_LOGICAL_REPLICATION_SLOT",
+            "PG_CREATE_PHYSICAL_REPLICATION_SLOT",
+            "PG_DROP_REPLICATION_SLOT",
+            "DBLINK_EXEC",
+        }
+    ),
+    "mysql": frozenset({"NEXTVAL", "SETVAL"}),
+    "sqlite": frozenset({"LOAD_EXTENSION"}),
+}
+
+TRANSACTION_STARTS = frozenset(
+    {"BEGIN", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"}
+)
+TRANSACTION_WORDS = TRANSACTION_STARTS | frozenset(
     {
-        "TABLE_INFO",
-        "TABLE_XINFO",
-        "TABLE_LIST",
-        "INDEX_LIST",
-        "INDEX_INFO",
-        "INDEX_XINFO",
-        "FOREIGN_KEY_LIST",
-        "FOREIGN_KEY_CHECK",
-        "FOREIGN_KEYS",
-        "DATABASE_LIST",
-        "COMPILE_OPTIONS",
-        "COLLATION_LIST",
-        "FUNCTION_LIST",
-        "PRAGMA_LIST",
-        "QUERY_ONLY",
-        "USER_VERSION",
-        "SCHEMA_VERSION",
-        "JOURNAL_MODE",
-        "PAGE_SIZE",
-        "PAGE_COUNT",
-        "ENCODING",
-        "INTEGRITY_CHECK",
-        "QUICK_CHECK",
+        "WORK",
+        "TRANSACTION",
+        "DEFERRED",
+        "IMMEDIATE",
+        "EXCLUSIVE",
+        "ISOLATION",
+        "LEVEL",
+        "READ",
+        "ONLY",
+        "COMMITTED",
+        "UNCOMMITTED",
+        "REPEATABLE",
+        "SERIALIZABLE",
+        "DEFERRABLE",
+        "AND",
+        "CHAIN",
+        "WITH",
+        "CONSISTENT",
+        "SNAPSHOT",
+        "TO",
+        ",",
     }
 )
+SAVEPOINT_NAME_AFTER = frozenset({"SAVEPOINT", "TO", "RELEASE"})
+
+# PRAGMAs that only report when asked without a value, or with a table name.
+REPORTING_PRAGMAS = frozenset(
+    {
+        "APPLICATION_ID",
+        "AUTO_VACUUM",
+        "AUTOMATIC_INDEX",
+        "BUSY_TIMEOUT",
+        "CACHE_SIZE",
+        "CACHE_SPILL",
+        "CASE_SENSITIVE_LIKE",
+        "CELL_SIZE_CHECK",
+        "COLLATION_LIST",
+        "COMPILE_OPTIONS",
+        "DATA_VERSION",
+        "DATABASE_LIST",
+        "DEFER_FOREIGN_KEYS",
+        "ENCODING",
+        "FOREIGN_KEY_CHECK",
+        "FOREIGN_KEY_LIST",
+        "FOREIGN_KEYS",
+        "FREELIST_COUNT",
+        "FUNCTION_LIST",
+        "INDEX_INFO",
+        "INDEX_LIST",
+        "INDEX_XINFO",
+        "INTEGRITY_CHECK",
+        "JOURNAL_MODE",
+        "JOURNAL_SIZE_LIMIT",
+        "LEGACY_ALTER_TABLE",
+        "LOCKING_MODE",
+        "MAX_PAGE_COUNT",
+        "MMAP_SIZE",
+        "MODULE_LIST",
+        "PAGE_COUNT",
+        "PAGE_SIZE",
+        "PRAGMA_LIST",
+        "QUERY_ONLY",
+        "QUICK_CHECK",
+        "READ_UNCOMMITTED",
+        "RECURSIVE_TRIGGERS",
+        "REVERSE_UNORDERED_SELECTS",
+        "SCHEMA_VERSION",
+        "SECURE_DELETE",
+        "SYNCHRONOUS",
+        "TABLE_INFO",
+        "TABLE_LIST",
+        "TABLE_XINFO",
+        "TEMP_STORE",
+        "USER_VERSION",
+        "WAL_AUTOCHECKPOINT",
+    }
+)
+# PRAGMAs whose value lasts only for the connection and changes no file.
+SESSION_PRAGMAS = frozenset(
+    {
+        "AUTOMATIC_INDEX",
+        "BUSY_TIMEOUT",
+        "CACHE_SIZE",
+        "CACHE_SPILL",
+        "CASE_SENSITIVE_LIKE",
+        "CELL_SIZE_CHECK",
+        "DEFER_FOREIGN_KEYS",
+        "FOREIGN_KEYS",
+        "LEGACY_ALTER_TABLE",
+        "READ_UNCOMMITTED",
+        "RECURSIVE_TRIGGERS",
+        "REVERSE_UNORDERED_SELECTS",
+    }
+)
+# PRAGMAs whose argument names a table or index, or caps a check's output.
+TABLE_PRAGMAS = frozenset(
+    {
+        "FOREIGN_KEY_CHECK",
+        "FOREIGN_KEY_LIST",
+        "INDEX_INFO",
+        "INDEX_LIST",
+        "INDEX_XINFO",
+        "INTEGRITY_CHECK",
+        "QUICK_CHECK",
+        "TABLE_INFO",
+        "TABLE_LIST",
+        "TABLE_XINFO",
+    }
+)
+MYSQL_SERVER_SCOPES = ("GLOBAL", "PERSIST", "@@GLOBAL", "@@PERSIST")
 
 
-class Unreadable(Exception):
-    """The text could not be split into tokens with confidence."""
+def is_read(sql: str, vendor: str) -> bool:
+    """Return True only if every statement in ``sql`` provably only reads."""
+    cache = verdicts.get(vendor)
+    if cache is None:
+        cache = verdicts[vendor] = {}
+    verdict = cache.get(sql)
+    if verdict is None:
+        verdict = classify(sql, vendor)
+        if len(sql) <= LONGEST_CACHED:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            cache[sql] = verdict
+    return verdict
 
 
-def mask_literals(sql: str, vendor: str) -> str:
-    """
-    Replace string literals, quoted identifiers and comments with neutral
-    placeholders, so that their contents cannot look like keywords.
-    """
-    out: list[str] = []
-    i, n = 0, len(sql)
-    backslash_escapes = vendor == "mysql"
-    while i < n:
-        char = sql[i]
-        if starts_line_comment(sql, i, vendor):
-            end = sql.find("\n", i)
-            i = n if end == -1 else end
-            out.append(" ")
-        elif char == "/" and sql.startswith("/*", i):
-            # Nested comments (PostgreSQL) and executable comments (MySQL) are
-            # left to a fuller parser: refuse rather than guess.
-            end = sql.find("*/", i + 2)
-            body = sql[i + 2 : end]
-            if end == -1 or "/*" in body or body.startswith("!"):
-                raise Unreadable
-            i = end + 2
-            out.append(" ")
-        elif char in "'\"`":
-            escaped = (backslash_escapes and char != "`") or (
-                char == "'" and vendor == "postgresql" and sql[i - 1 : i] in ("E", "e")
-            )
-            i = skip_quoted(sql, i, char, escaped)
-            out.append(" 'x' " if char == "'" else " q ")
-        elif char == "[" and vendor == "sqlite":
-            end = sql.find("]", i)
-            if end == -1:
-                raise Unreadable
-            i = end + 1
-            out.append(" q ")
-        elif char == "$" and vendor == "postgresql":
-            raise Unreadable
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
-
-
-def starts_line_comment(sql: str, i: int, vendor: str) -> bool:
-    if vendor == "mysql" and sql[i] == "#":
-        return True
-    if not sql.startswith("--", i):
+def classify(sql: str, vendor: str) -> bool:
+    # Servers can be set to read backslashes in string literals either way
+    # (MySQL's NO_BACKSLASH_ESCAPES, PostgreSQL's standard_conforming_strings):
+    # where that matters, both readings must be reads.
+    escape_modes: list[bool | None] = [None]
+    if "\\" in sql and vendor in ("mysql", "postgresql"):
+        escape_modes = [True, False]
+    try:
+        readings = [split_statements(sql, vendor, mode) for mode in escape_modes]
+    except Unreadable:
         return False
-    # MySQL needs white space after "--": "1--1" is arithmetic there, and
-    # reading it as a comment would hide the rest of the line.
-    return vendor != "mysql" or sql[i + 2 : i + 3] in ("", " ", "\t", "\n", "\r")
+    return all(
+        statements and all(statement_is_read(tokens, vendor) for tokens in statements)
+        for statements in readings
+    )
 
 
-def skip_quoted(sql: str, start: int, quote: str, escaped: bool) -> int:
-    """Return the index just past the quoted run that starts at ``start``."""
-    i = start + 1
-    while i < len(sql):
-        char = sql[i]
-        if escaped and char == "\\":
-            i += 2
-        elif char == quote:
-            if sql.startswith(quote * 2, i):
-                i += 2
-            else:
-                return i + 1
-        else:
-            i += 1
-    raise Unreadable
-
-
-def statement_is_read(words: list[str], vendor: str) -> bool:
-    while words and words[0] == "(":
-        words = words[1:]
-    if not words:
+def statement_is_read(tokens: list[str], vendor: str) -> bool:
+    start = 0
+    while start < len(tokens) and tokens[start] == "(":
+        start += 1
+    tokens = tokens[start:]
+    if not tokens:
         return False
-    first = words[0]
+    first = tokens[0]
     if first in QUERY_STARTS:
-        return query_is_read(words, vendor)
-    if first in TRANSACTION_CONTROL:
-        return "WRITE" not in words
-    if first in INSPECTION_STARTS:
+        return query_is_read(tokens, vendor)
+    if first in ("EXPLAIN", "DESCRIBE", "DESC"):
+        return explain_is_read(tokens, vendor)
+    if first == "SHOW":
         return True
-    if first == "EXPLAIN":
-        return "ANALYZE" not in words and "ANALYSE" not in words
+    if first in TRANSACTION_STARTS:
+        return transaction_is_read(tokens)
+    if first == "START":
+        return tokens[1:2] == ["TRANSACTION"] and transaction_is_read(tokens[2:])
     if first == "SET":
-        return set_is_read(words)
-    if first == "PRAGMA" and vendor == "sqlite":
-        return pragma_is_read(words)
+        return set_is_read(tokens, vendor)
+    return other_is_read(tokens, vendor)
+
+
+def other_is_read(tokens: list[str], vendor: str) -> bool:
+    first = tokens[0]
+    if vendor == "postgresql":
+        if first == "DECLARE":
+            return cursor_is_read(tokens)
+        if first in ("FETCH", "MOVE", "CLOSE"):
+            return True
+        if first == "COPY":
+            return copy_is_read(tokens)
+        if first == "RESET":
+            return tokens[1:2] != ["ALL"] and not switches_read_only(tokens)
+    if vendor == "mysql":
+        if first == "ANALYZE":
+            # MariaDB runs the statement it analyzes; ANALYZE TABLE writes.
+            return (
+                len(tokens) > 1
+                and tokens[1] != "TABLE"
+                and statement_is_read(tokens[1:], vendor)
+            )
+    if vendor == "sqlite":
+        if first == "PRAGMA":
+            return pragma_is_read(tokens)
+        if first == "DETACH":
+            return True
     return False
 
 
-def query_is_read(words: list[str], vendor: str) -> bool:
-    for index, word in enumerate(words):
-        following = words[index + 1] if index + 1 < len(words) else ""
-        if word == "INTO" and vendor == "mysql" and following.startswith("@"):
-            continue  # SELECT ... INTO @variable only sets a session variable.
-        if word in WRITING_WORDS or word.startswith("LO_"):
+def query_is_read(tokens: list[str], vendor: str) -> bool:
+    writing_functions = WRITING_FUNCTIONS.get(vendor, frozenset())
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in DATA_CHANGES:
             return False
-        if word == "FOR" and following in ROW_LOCK_AFTER_FOR:
+        if token == "INTO":
+            # SELECT ... INTO @variable only sets a session variable.
+            if vendor == "mysql" and following.startswith("@"):
+                continue
+            return False
+        if token == "FOR" and following in ROW_LOCKS_AFTER_FOR:
+            return False
+        if token == "LOCK" and following == "IN":
+            return False
+        if token == "NEXT" and following == "VALUE":
+            return False
+        if following == "(" and function_writes(
+            tokens, index, vendor, writing_functions
+        ):
             return False
     return True
 
 
-def set_is_read(words: list[str]) -> bool:
-    # Only the session settings Django itself sends; everything else might
-    # change server state or switch a database's own read-only mode off.
-    rest = words[1:]
-    if rest[:1] == ["SESSION"]:
-        rest = rest[1:]
-    if rest[:1] == ["CONSTRAINTS"]:
+def function_writes(
+    tokens: list[str], index: int, vendor: str, writing_functions: frozenset[str]
+) -> bool:
+    name = tokens[index].lstrip('"`')
+    if name in writing_functions:
         return True
-    if rest[:3] == ["TRANSACTION", "ISOLATION", "LEVEL"]:
-        return "WRITE" not in rest and "ONLY" not in rest
-    return rest[:1] == ["FOREIGN_KEY_CHECKS"]
-
-
-def pragma_is_read(words: list[str]) -> bool:
-    if len(words) < 2 or words[1] not in READING_PRAGMAS:
+    if vendor != "postgresql":
         return False
-    if "=" not in words:
+    if name.startswith("LO_") or name == "LOREAD":
         return True
-    # Turning foreign key enforcement on or off is part of Django's schema
-    # editor and does not change stored data.
-    return words[1] == "FOREIGN_KEYS"
+    if name == "SET_CONFIG":
+        # Only a literal setting name can be shown not to switch read-only off.
+        argument = tokens[index + 2] if index + 2 < len(tokens) else ""
+        return not argument.startswith("'") or "READ_ONLY" in argument.upper()
+    return False
 
 
-@lru_cache(maxsize=2048)
-def is_read(sql: str, vendor: str) -> bool:
-    """Return True only if every statement in ``sql`` provably only reads."""
-    try:
-        masked = mask_literals(sql, vendor)
-    except Unreadable:
+def explain_is_read(tokens: list[str], vendor: str) -> bool:
+    """
+    EXPLAIN only plans, unless ANALYZE makes it run the statement. MariaDB
+    refuses to plan a write in read-only mode, so there the statement decides.
+    """
+    position = 1
+    analyze = False
+    if vendor == "postgresql" and tokens[1:2] == ["("]:
+        closing = tokens.index(")") if ")" in tokens else len(tokens)
+        options = tokens[2:closing]
+        for offset, option in enumerate(options):
+            if option in ("ANALYZE", "ANALYSE"):
+                value = options[offset + 1] if offset + 1 < len(options) else ","
+                analyze = analyze or value not in FALSE_OPTIONS
+        position = closing + 1
+    while position < len(tokens) and tokens[position] not in STATEMENT_STARTS:
+        analyze = analyze or tokens[position] in ("ANALYZE", "ANALYSE")
+        position += 1
+    if position == len(tokens):
+        return not analyze  # EXPLAIN table: a description.
+    if analyze or vendor == "mysql":
+        return statement_is_read(tokens[position:], vendor)
+    return True
+
+
+STATEMENT_STARTS = (
+    QUERY_STARTS | DATA_CHANGES | {"REPLACE", "CREATE", "EXECUTE", "DECLARE"}
+)
+
+
+def transaction_is_read(words: list[str]) -> bool:
+    """Transaction control reads, unless it switches to read-write."""
+    for index, word in enumerate(words):
+        before = words[index - 1] if index else ""
+        if before in SAVEPOINT_NAME_AFTER and word not in ("SAVEPOINT", "TO"):
+            continue  # A savepoint's name.
+        if word == "NOT":
+            if words[index + 1 : index + 2] != ["DEFERRABLE"]:
+                return False
+        elif word == "NO":
+            if words[index + 1 : index + 2] not in (["CHAIN"], ["RELEASE"]):
+                return False
+        elif word not in TRANSACTION_WORDS:
+            return False
+    return True
+
+
+def cursor_is_read(tokens: list[str]) -> bool:
+    if "CURSOR" not in tokens:
         return False
-    statements = [
-        [word.upper() for word in WORD.findall(part)] for part in masked.split(";")
-    ]
-    non_empty = [words for words in statements if words]
-    return bool(non_empty) and all(
-        statement_is_read(words, vendor) for words in non_empty
-    )
+    rest = tokens[tokens.index("CURSOR") + 1 :]
+    if "FOR" not in rest:
+        return False
+    return statement_is_read(rest[rest.index("FOR") + 1 :], "postgresql")
+
+
+def copy_is_read(tokens: list[str]) -> bool:
+    """COPY ... TO STDOUT reads; to a file or program, or FROM, it writes."""
+    if tokens[1:2] == ["("]:
+        closing = closing_parenthesis(tokens, 1)
+        if closing == -1 or not statement_is_read(tokens[2:closing], "postgresql"):
+            return False
+        rest = tokens[closing + 1 :]
+    else:
+        rest = tokens[1:]
+    if "TO" not in rest:
+        return False
+    to = rest.index("TO")
+    return "FROM" not in rest[:to] and rest[to + 1 : to + 2] == ["STDOUT"]
+
+
+def closing_parenthesis(tokens: list[str], opening: int) -> int:
+    depth = 0
+    for index in range(opening, len(tokens)):
+        depth += {"(": 1, ")": -1}.get(tokens[index], 0)
+        if depth == 0:
+            return index
+    return -1
+
+
+def switches_read_only(tokens: list[str]) -> bool:
+    # default_transaction_read_only, transaction_read_only, tx_read_only.
+    return any(token.endswith("READ_ONLY") for token in tokens)
+
+
+def set_is_read(tokens: list[str], vendor: str) -> bool:
+    words = tokens[1:]
+    if vendor == "postgresql":
+        return postgresql_set_is_read(words)
+    if vendor == "mysql":
+        return mysql_set_is_read(words)
+    return False
+
+
+def postgresql_set_is_read(words: list[str]) -> bool:
+    if words[:1] == ["CONSTRAINTS"]:
+        return True
+    if words[:2] == ["SESSION", "CHARACTERISTICS"] or switches_read_only(words):
+        return False
+    if words[:1] in (["SESSION"], ["LOCAL"]):
+        words = words[1:]
+    if words[:1] == ["TRANSACTION"]:
+        return "WRITE" not in words
+    # Other session settings (search_path, TIME ZONE, ROLE) change no data.
+    return True
+
+
+def mysql_set_is_read(words: list[str]) -> bool:
+    if any(word.startswith(MYSQL_SERVER_SCOPES) for word in words):
+        return False
+    if words[:1] == ["PASSWORD"] or words[:2] == ["DEFAULT", "ROLE"]:
+        return False
+    if switches_read_only(words) or "WRITE" in words:
+        return False
+    if words[:1] == ["STATEMENT"]:
+        # MariaDB's SET STATEMENT var = value FOR <statement>.
+        if "FOR" not in words:
+            return False
+        return statement_is_read(words[words.index("FOR") + 1 :], "mysql")
+    # Session variables; their values may hold subqueries and function calls.
+    return query_is_read(words, "mysql")
+
+
+def pragma_is_read(tokens: list[str]) -> bool:
+    if tokens[2:3] == ["."]:
+        tokens = [tokens[0], *tokens[3:]]  # PRAGMA schema.name
+    name = tokens[1] if len(tokens) > 1 else ""
+    value = [token for token in tokens[2:] if token not in ("=", "(", ")")]
+    if not value:
+        return name in REPORTING_PRAGMAS
+    if name in TABLE_PRAGMAS or name in SESSION_PRAGMAS:
+        return True
+    # Turning query_only on is fine; turning it off is a policy write.
+    return name == "QUERY_ONLY" and value[0] in TRUE_VALUES
