@@ -14,6 +14,8 @@ keywords, and MySQL's executable comments (``/*! ... */``) are read as code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from readonly_scopes.sql_tokens import Unreadable, split_statements
 
 # Verdicts for statement texts seen before. Django sends the same
@@ -228,30 +230,8 @@ def statement_is_read(tokens: list[str], vendor: str) -> bool:
 
 
 def other_is_read(tokens: list[str], vendor: str) -> bool:
-    first = tokens[0]
-    if vendor == "postgresql":
-        if first == "DECLARE":
-            return cursor_is_read(tokens)
-        if first in ("FETCH", "MOVE", "CLOSE"):
-            return True
-        if first == "COPY":
-            return copy_is_read(tokens)
-        if first == "RESET":
-            return tokens[1:2] != ["ALL"] and not switches_read_only(tokens)
-    if vendor == "mysql":
-        if first == "ANALYZE":
-            # MariaDB runs the statement it analyzes; ANALYZE TABLE writes.
-            return (
-                len(tokens) > 1
-                and tokens[1] != "TABLE"
-                and statement_is_read(tokens[1:], vendor)
-            )
-    if vendor == "sqlite":
-        if first == "PRAGMA":
-            return pragma_is_read(tokens)
-        if first == "DETACH":
-            return True
-    return False
+    handler = DIALECT_STATEMENTS.get(vendor, {}).get(tokens[0])
+    return handler is not None and handler(tokens)
 
 
 def query_is_read(tokens: list[str], vendor: str) -> bool:
@@ -375,6 +355,19 @@ def closing_parenthesis(tokens: list[str], opening: int) -> int:
     return -1
 
 
+def reset_is_read(tokens: list[str]) -> bool:
+    return tokens[1:2] != ["ALL"] and not switches_read_only(tokens)
+
+
+def mysql_analyze_is_read(tokens: list[str]) -> bool:
+    # MariaDB runs the statement it analyzes; ANALYZE TABLE writes statistics.
+    return tokens[1:2] not in ([], ["TABLE"]) and statement_is_read(tokens[1:], "mysql")
+
+
+def only_reads(tokens: list[str]) -> bool:
+    return True
+
+
 def switches_read_only(tokens: list[str]) -> bool:
     # default_transaction_read_only, transaction_read_only, tx_read_only.
     return any(token.endswith("READ_ONLY") for token in tokens)
@@ -429,3 +422,18 @@ def pragma_is_read(tokens: list[str]) -> bool:
         return True
     # Turning query_only on is fine; turning it off is a policy write.
     return name == "QUERY_ONLY" and value[0] in TRUE_VALUES
+
+
+# Statements that only some dialects have, by their first word.
+DIALECT_STATEMENTS: dict[str, dict[str, Callable[[list[str]], bool]]] = {
+    "postgresql": {
+        "DECLARE": cursor_is_read,
+        "FETCH": only_reads,
+        "MOVE": only_reads,
+        "CLOSE": only_reads,
+        "COPY": copy_is_read,
+        "RESET": reset_is_read,
+    },
+    "mysql": {"ANALYZE": mysql_analyze_is_read},
+    "sqlite": {"PRAGMA": pragma_is_read, "DETACH": only_reads},
+}

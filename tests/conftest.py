@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from readonly_scopes import ipython
 from readonly_scopes.state import FLAG
@@ -57,3 +59,26 @@ def alias(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def postgresql() -> str:
     return configured_alias("postgresql")
+
+
+@pytest.fixture
+def probe(alias: str) -> Iterator[Any]:
+    """A connection with the tables the SQL corpus uses."""
+    connection = connections[alias]
+    created = [
+        (
+            "TABLE rs_probe",
+            "CREATE TABLE rs_probe (id integer PRIMARY KEY, name varchar(50))",
+        ),
+        ("TABLE rs_other", "CREATE TABLE rs_other (id integer PRIMARY KEY)"),
+    ]
+    if connection.vendor != "sqlite":
+        created.append(("SEQUENCE rs_seq", "CREATE SEQUENCE rs_seq"))
+    with connection.cursor() as cursor:
+        for _, statement in created:
+            cursor.execute(statement)
+        cursor.execute("INSERT INTO rs_probe (id, name) VALUES (7, 'seven')")
+    yield connection
+    with connection.cursor() as cursor:
+        for kind, _ in created:
+            cursor.execute(f"DROP {kind}")

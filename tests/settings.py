@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "tests.testapp",
+    "tests.zoo",
 ]
 
 # A file, not memory: the concurrency tests write from many threads at once.

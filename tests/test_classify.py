@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from readonly_scopes.classify import is_read
+from tests.database_truth import refused, run_read_only
 from tests.sql_corpus import ALL, CORPUS, Entry
 
 
@@ -108,86 +107,11 @@ def test_verdicts_are_cached_within_bounds(monkeypatch: pytest.MonkeyPatch) -> N
 # What the databases themselves say.
 
 
-class Refused(Exception):
-    """The database refused the statement in its read-only mode."""
-
-
-def run_statement(cursor: Any, vendor: str, sql: str, params: Any) -> None:
-    if vendor == "postgresql" and sql.startswith("COPY"):
-        with cursor.copy(sql) as copy:
-            for _ in copy:
-                pass
-        return
-    cursor.execute(sql, params)
-    if vendor == "mysql":
-        while cursor.nextset():
-            pass
-
-
 def refuses(connection: Any, entry: Entry) -> bool:
-    """Run ``entry`` in the database's own read-only mode; nothing it does stays."""
-    vendor = connection.vendor
-    cursor = connection.create_cursor()
-    begin, end = READ_ONLY_MODES[vendor]
-    for statement in begin:
-        cursor.execute(statement)
-    try:
-        for statement in entry.setup:
-            run_statement(cursor, vendor, statement, None)
-        run_statement(cursor, vendor, entry.sql, entry.params)
-    except Exception as error:
-        if not is_refusal(vendor, error):
-            raise AssertionError(f"{entry.sql!r} failed: {error!r}") from error
-        return True
-    finally:
-        for statement in end:
-            cursor.execute(statement)
-        if vendor == "sqlite" and connection.connection.in_transaction:
-            cursor.execute("ROLLBACK")
-        cursor.close()
-    return False
-
-
-READ_ONLY_MODES = {
-    "sqlite": (["PRAGMA query_only = 1"], ["PRAGMA query_only = 0"]),
-    "postgresql": (["BEGIN READ ONLY"], ["ROLLBACK"]),
-    # The session flag, not START TRANSACTION READ ONLY alone: statements that
-    # commit implicitly (DDL) would otherwise run read-write.
-    "mysql": (
-        ["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION"],
-        ["ROLLBACK", "SET SESSION TRANSACTION READ WRITE"],
-    ),
-}
-
-
-def is_refusal(vendor: str, error: Exception) -> bool:
-    if vendor == "sqlite":
-        return "readonly database" in str(error)
-    if vendor == "postgresql":
-        return getattr(error, "sqlstate", None) == "25006"
-    return error.args[:1] == (1792,)
-
-
-@pytest.fixture
-def probe(alias: str) -> Iterator[Any]:
-    connection = connections[alias]
-    created = [
-        (
-            "TABLE rs_probe",
-            "CREATE TABLE rs_probe (id integer PRIMARY KEY, name varchar(50))",
-        ),
-        ("TABLE rs_other", "CREATE TABLE rs_other (id integer PRIMARY KEY)"),
-    ]
-    if connection.vendor != "sqlite":
-        created.append(("SEQUENCE rs_seq", "CREATE SEQUENCE rs_seq"))
-    with connection.cursor() as cursor:
-        for _, statement in created:
-            cursor.execute(statement)
-        cursor.execute("INSERT INTO rs_probe (id, name) VALUES (7, 'seven')")
-    yield connection
-    with connection.cursor() as cursor:
-        for kind, _ in created:
-            cursor.execute(f"DROP {kind}")
+    error = run_read_only(connection, entry.sql, entry.params, entry.setup)
+    if error is not None and not refused(connection.vendor, error):
+        raise AssertionError(f"{entry.sql!r} failed: {error!r}") from error
+    return error is not None
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
