@@ -174,11 +174,17 @@ TABLE_PRAGMAS = frozenset(
 MYSQL_SERVER_SCOPES = ("GLOBAL", "PERSIST", "@@GLOBAL", "@@PERSIST")
 
 
-def is_read(sql: str, vendor: str) -> bool:
-    """Return True only if every statement in ``sql`` provably only reads."""
+def verdicts_for(vendor: str) -> dict[str, bool]:
+    """The cache of verdicts for one vendor: the guard reads it directly."""
     cache = verdicts.get(vendor)
     if cache is None:
         cache = verdicts[vendor] = {}
+    return cache
+
+
+def is_read(sql: str, vendor: str) -> bool:
+    """Return True only if every statement in ``sql`` provably only reads."""
+    cache = verdicts_for(vendor)
     verdict = cache.get(sql)
     if verdict is None:
         verdict = classify(sql, vendor)

@@ -46,12 +46,12 @@ class Scope:
     def _close(activation: Activation) -> None:
         # Contexts copied while the block was open still hold this activation;
         # marking it closed makes them fall back to the enclosing state.
-        activation.open = False
+        activation.close()
         current_activation.reset(activation.token)
 
     def _close_innermost(self) -> None:
         activation = current_activation.get()
-        if activation is None or activation.owner is not self:
+        if not isinstance(activation, Activation) or activation.owner is not self:
             raise RuntimeError(
                 f"{self.kind} was exited without being the innermost open scope of "
                 "this context. Enter and exit scopes in nested order, in the same "

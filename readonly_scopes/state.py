@@ -42,16 +42,27 @@ UNSET = object()
 
 
 class ProcessFlag:
-    """The process-wide flag, and a description of what last set it."""
+    """
+    The process-wide flag, and a description of what last set it.
 
-    __slots__ = ("read_only", "source")
+    It is also the outermost link of every context's scope chain, and the
+    value of a context with no scope. Like an activation, it has
+    ``writes_pass``, so that the guard needs one context lookup and one
+    attribute to let a statement through.
+    """
+
+    __slots__ = ("source", "writes_pass")
 
     def __init__(self) -> None:
-        self.read_only = False
+        self.writes_pass = True
         self.source = "the default"
 
+    @property
+    def read_only(self) -> bool:
+        return not self.writes_pass
+
     def set(self, read_only: bool, source: str) -> None:
-        self.read_only = read_only
+        self.writes_pass = not read_only
         self.source = source
 
     def load_from_configuration(self) -> None:
@@ -86,16 +97,25 @@ class Origin:
 class Activation:
     """One entry into a scope: one ``with`` block or one decorated call."""
 
-    __slots__ = ("allows_writes", "kind", "open", "origin", "owner", "parent", "token")
+    __slots__ = (
+        "allows_writes",
+        "kind",
+        "open",
+        "origin",
+        "owner",
+        "parent",
+        "token",
+        "writes_pass",
+    )
 
-    token: Token[Activation | None]
+    token: Token[Activation | ProcessFlag]
 
     def __init__(
         self,
         allows_writes: bool,
         kind: str,
         origin: Origin,
-        parent: Activation | None,
+        parent: Activation | ProcessFlag,
         owner: object,
     ) -> None:
         self.allows_writes = allows_writes
@@ -104,10 +124,17 @@ class Activation:
         self.parent = parent
         self.owner = owner
         self.open = True
+        # Whether the guard may let writes through without looking further:
+        # only while open. Kept apart from allows_writes for the guard's speed.
+        self.writes_pass = allows_writes
+
+    def close(self) -> None:
+        self.open = False
+        self.writes_pass = False
 
 
-current_activation: ContextVar[Activation | None] = ContextVar(
-    "readonly_scopes_activation", default=None
+current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
+    "readonly_scopes_activation", default=FLAG
 )
 
 
@@ -129,14 +156,14 @@ class Decision:
 
 def decide() -> Decision:
     ended_scope = None
-    activation = current_activation.get()
-    while activation is not None:
-        if activation.open:
-            return Decision(activation.allows_writes, activation, ended_scope)
-        if ended_scope is None and activation.allows_writes:
-            ended_scope = activation
-        activation = activation.parent
-    return Decision(not FLAG.read_only, None, ended_scope)
+    link = current_activation.get()
+    while isinstance(link, Activation):
+        if link.open:
+            return Decision(link.allows_writes, link, ended_scope)
+        if ended_scope is None and link.allows_writes:
+            ended_scope = link
+        link = link.parent
+    return Decision(link.writes_pass, None, ended_scope)
 
 
 def writes_allowed() -> bool:

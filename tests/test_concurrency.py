@@ -59,7 +59,7 @@ class Run:
     mistakes: list[str] = field(default_factory=list)
     written: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    guard: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def statement(self, owner: str, write: bool, scoped: bool | None) -> None:
         """Run one statement in the calling context and check its outcome."""
@@ -73,7 +73,7 @@ class Run:
         items = Item.objects.using(self.alias)
         if not write:
             seen = items.filter(owner=owner).count()
-            with self.guard:
+            with self.lock:
                 if seen != self.written[owner]:
                     self.mistakes.append(
                         f"{owner} read {seen}, wrote {self.written[owner]}"
@@ -84,7 +84,7 @@ class Run:
             happened = True
         except ReadOnlyError:
             happened = False
-        with self.guard:
+        with self.lock:
             self.written[owner] += happened
             self.outcomes[(kind, "allowed" if happened else "blocked")] += 1
             if happened is not allowed:

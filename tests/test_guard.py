@@ -20,7 +20,7 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
-from readonly_scopes.guard import guard, install, statement_text
+from readonly_scopes.guard import guard_for, install, statement_text
 from tests.testapp.models import Item
 
 # Autocommit, as in a shell: a blocked write inside atomic() would mark the
@@ -142,8 +142,8 @@ def test_guard_is_installed_once_and_outermost(alias: str) -> None:
             connection.close()
             connection.ensure_connection()
             install(connection)
-        assert connection.execute_wrappers == [guard, other]
-    assert connection.execute_wrappers == [guard]
+        assert connection.execute_wrappers == [guard_for(connection.vendor), other]
+    assert connection.execute_wrappers == [guard_for(connection.vendor)]
 
 
 def test_pooled_checkouts_do_not_stack_the_guard(postgresql: str) -> None:
@@ -166,11 +166,12 @@ def test_pooled_checkouts_do_not_stack_the_guard(postgresql: str) -> None:
         connection_created.disconnect(count)
         connection.close_pool()
     assert len(checkouts) == 4
-    assert connection.execute_wrappers == [guard]
+    assert connection.execute_wrappers == [guard_for("postgresql")]
 
 
 def test_guard_goes_outside_wrappers_installed_before_it() -> None:
     connection = connections["default"]
+    guard = guard_for("sqlite")
     connection.execute_wrappers.remove(guard)
 
     def other(execute: Any, *args: Any) -> Any:
@@ -191,7 +192,9 @@ def test_connections_made_in_new_threads_are_guarded() -> None:
         except ReadOnlyError as error:
             outcome.append(error)
         finally:
-            outcome.append(guard in connections["default"].execute_wrappers)
+            outcome.append(
+                guard_for("sqlite") in connections["default"].execute_wrappers
+            )
             connections.close_all()
 
     thread = threading.Thread(target=write)
