@@ -8,6 +8,7 @@ The two commands a fresh checkout needs:
 Both work in .venv, made with the Python that runs this script, and install
 what they need there. ``python3 dev.py test -k scopes`` passes its arguments to
 pytest and runs only that (no linting, no coverage threshold).
+``python3 dev.py benchmark`` measures the guard beside django-read-only's.
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ def test(args: list[str]) -> None:
     run(PYTHON, __file__, "suite", *args)
 
 
+def benchmark(args: list[str]) -> None:
+    install(["requirements/benchmark.txt"])
+    run(PYTHON, ROOT / "benchmarks" / "guard_overhead.py", *args)
+
+
 def install_drivers(args: list[str]) -> None:
     if drivers():
         run(sys.executable, "-m", "pip", "install", "--quiet", *drivers())
@@ -112,6 +118,7 @@ COMMANDS = {
     "example": example,
     "test": test,
     "suite": suite,
+    "benchmark": benchmark,
     "install-drivers": install_drivers,
 }
 
