@@ -33,6 +33,7 @@ import sys
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import FrameType
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -57,10 +58,6 @@ class ProcessFlag:
         self.writes_pass = True
         self.source = "the default"
 
-    @property
-    def read_only(self) -> bool:
-        return not self.writes_pass
-
     def set(self, read_only: bool, source: str) -> None:
         self.writes_pass = not read_only
         self.source = source
@@ -78,8 +75,7 @@ class ProcessFlag:
 FLAG = ProcessFlag()
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a scope was entered, kept raw so that entering stays cheap."""
 
     filename: str
