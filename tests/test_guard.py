@@ -339,6 +339,20 @@ def test_statement_text(sql: object, expected: str | None) -> None:
     assert statement_text(sql, connections["default"]) == expected
 
 
+def test_reads_that_are_not_strings_pass() -> None:
+    disable_writes()
+    executed: list[object] = []
+
+    def execute(sql: object, *args: object) -> str:
+        executed.append(sql)
+        return "done"
+
+    statement = Rendered("SELECT 1")
+    context = {"connection": connections["default"]}
+    assert guard_for("sqlite")(execute, statement, None, False, context) == "done"
+    assert executed == [statement]
+
+
 def test_statement_that_cannot_be_read_is_blocked() -> None:
     disable_writes()
     with (
