@@ -267,7 +267,7 @@ def query_is_read(tokens: list[str], vendor: str) -> bool:
 def function_writes(
     tokens: list[str], index: int, vendor: str, writing_functions: frozenset[str]
 ) -> bool:
-    name = tokens[index].lstrip('"`')
+    name = tokens[index].lstrip('"')  # A quoted name calls the same function.
     if name in writing_functions:
         return True
     if vendor != "postgresql":
@@ -299,7 +299,7 @@ def explain_is_read(tokens: list[str], vendor: str) -> bool:
     while position < len(tokens) and tokens[position] not in STATEMENT_STARTS:
         analyze = analyze or tokens[position] in ("ANALYZE", "ANALYSE")
         position += 1
-    if position == len(tokens):
+    if position >= len(tokens):
         return not analyze  # EXPLAIN table: a description.
     if analyze or vendor == "mysql":
         return statement_is_read(tokens[position:], vendor)

@@ -75,6 +75,7 @@ def test_the_corpus_is_broad() -> None:
         ("FETCH NEXT FROM c", "sqlite"),
         ("EXPLAIN ANALYZE", "postgresql"),
         ("EXPLAIN (ANALYZE", "postgresql"),
+        ("EXPLAIN (ANALYZE true DELETE FROM t", "postgresql"),
         ("LISTEN channel", "postgresql"),
         ("LOCK TABLE t", "postgresql"),
         ("COPY t TO '/tmp/file'", "postgresql"),
