@@ -87,58 +87,6 @@ TRANSACTION_WORDS = TRANSACTION_STARTS | frozenset(
 )
 SAVEPOINT_NAME_AFTER = frozenset({"SAVEPOINT", "TO", "RELEASE"})
 
-# PRAGMAs that only report when asked without a value, or with a table name.
-REPORTING_PRAGMAS = frozenset(
-    {
-        "APPLICATION_ID",
-        "AUTO_VACUUM",
-        "AUTOMATIC_INDEX",
-        "BUSY_TIMEOUT",
-        "CACHE_SIZE",
-        "CACHE_SPILL",
-        "CASE_SENSITIVE_LIKE",
-        "CELL_SIZE_CHECK",
-        "COLLATION_LIST",
-        "COMPILE_OPTIONS",
-        "DATA_VERSION",
-        "DATABASE_LIST",
-        "DEFER_FOREIGN_KEYS",
-        "ENCODING",
-        "FOREIGN_KEY_CHECK",
-        "FOREIGN_KEY_LIST",
-        "FOREIGN_KEYS",
-        "FREELIST_COUNT",
-        "FUNCTION_LIST",
-        "INDEX_INFO",
-        "INDEX_LIST",
-        "INDEX_XINFO",
-        "INTEGRITY_CHECK",
-        "JOURNAL_MODE",
-        "JOURNAL_SIZE_LIMIT",
-        "LEGACY_ALTER_TABLE",
-        "LOCKING_MODE",
-        "MAX_PAGE_COUNT",
-        "MMAP_SIZE",
-        "MODULE_LIST",
-        "PAGE_COUNT",
-        "PAGE_SIZE",
-        "PRAGMA_LIST",
-        "QUERY_ONLY",
-        "QUICK_CHECK",
-        "READ_UNCOMMITTED",
-        "RECURSIVE_TRIGGERS",
-        "REVERSE_UNORDERED_SELECTS",
-        "SCHEMA_VERSION",
-        "SECURE_DELETE",
-        "SYNCHRONOUS",
-        "TABLE_INFO",
-        "TABLE_LIST",
-        "TABLE_XINFO",
-        "TEMP_STORE",
-        "USER_VERSION",
-        "WAL_AUTOCHECKPOINT",
-    }
-)
 # PRAGMAs whose value lasts only for the connection and changes no file.
 SESSION_PRAGMAS = frozenset(
     {
@@ -170,6 +118,40 @@ TABLE_PRAGMAS = frozenset(
         "TABLE_LIST",
         "TABLE_XINFO",
     }
+)
+# PRAGMAs that only report when asked without a value.
+REPORTING_PRAGMAS = (
+    SESSION_PRAGMAS
+    | TABLE_PRAGMAS
+    | frozenset(
+        {
+            "APPLICATION_ID",
+            "AUTO_VACUUM",
+            "COLLATION_LIST",
+            "COMPILE_OPTIONS",
+            "DATABASE_LIST",
+            "DATA_VERSION",
+            "ENCODING",
+            "FREELIST_COUNT",
+            "FUNCTION_LIST",
+            "JOURNAL_MODE",
+            "JOURNAL_SIZE_LIMIT",
+            "LOCKING_MODE",
+            "MAX_PAGE_COUNT",
+            "MMAP_SIZE",
+            "MODULE_LIST",
+            "PAGE_COUNT",
+            "PAGE_SIZE",
+            "PRAGMA_LIST",
+            "QUERY_ONLY",
+            "SCHEMA_VERSION",
+            "SECURE_DELETE",
+            "SYNCHRONOUS",
+            "TEMP_STORE",
+            "USER_VERSION",
+            "WAL_AUTOCHECKPOINT",
+        }
+    )
 )
 MYSQL_SERVER_SCOPES = ("GLOBAL", "PERSIST", "@@GLOBAL", "@@PERSIST")
 
