@@ -9,7 +9,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes.classify import is_read, verdicts_for
 from readonly_scopes.errors import blocked_error
-from readonly_scopes.state import current_activation, decide, writes_allowed
+from readonly_scopes.state import current_activation, decide
 
 Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
@@ -50,13 +50,14 @@ def check_other(
     ended and the state around it allows them, and reads that are not plain
     strings. Raise for anything else.
     """
-    if writes_allowed():
+    decision = decide()
+    if decision.allows_writes:
         return execute(sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
     if type(sql) is not str and text is not None and is_read(text, connection.vendor):
         return execute(sql, params, many, context)
-    raise blocked_error(text, sql, connection.alias, decide())
+    raise blocked_error(text, sql, connection.alias, decision)
 
 
 def statement_text(sql: Any, connection: BaseDatabaseWrapper) -> str | None:
