@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from readonly_scopes import ipython
+from readonly_scopes.backstop import follow
 from readonly_scopes.errors import DjangoReadOnlyError, ReadOnlyError
 from readonly_scopes.scopes import read_only, temp_writes
 from readonly_scopes.state import FLAG, caller_origin, writes_allowed
@@ -24,11 +25,13 @@ __all__ = [
 def enable_writes() -> None:
     """Allow writes for the whole process, except inside read_only() scopes."""
     FLAG.set(False, f"enable_writes() called at {caller_origin(1)}")
+    follow()
 
 
 def disable_writes() -> None:
     """Block writes for the whole process, except inside temp_writes() scopes."""
     FLAG.set(True, f"disable_writes() called at {caller_origin(1)}")
+    follow()
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -1,7 +1,8 @@
 """
 Deciding whether SQL text only reads.
 
-The guard calls ``is_read(sql, vendor)`` and nothing else from here. A
+The guard calls ``is_read(sql, vendor)``, and ``statement_text()`` for
+statements that are not plain strings. A
 statement is a write when the database would refuse it in its own read-only
 mode, or when it has an effect that mode misses (files, large objects, server
 or account settings, switching the read-only mode off). Anything this module
@@ -15,6 +16,9 @@ keywords, and MySQL's executable comments (``/*! ... */``) are read as code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes.sql_tokens import Unreadable, split_statements
 
@@ -425,3 +429,23 @@ DIALECT_STATEMENTS: dict[str, dict[str, Callable[[list[str]], bool]]] = {
     "mysql": {"ANALYZE": mysql_analyze_is_read},
     "sqlite": {"PRAGMA": pragma_is_read, "DETACH": only_reads},
 }
+
+
+def statement_text(sql: Any, connection: BaseDatabaseWrapper) -> str | None:
+    """Return the SQL text of a statement, or None when it cannot be read."""
+    if isinstance(sql, str):
+        return sql
+    if isinstance(sql, bytes):
+        try:
+            return sql.decode()
+        except UnicodeDecodeError:
+            return None
+    # psycopg's sql.Composable (and psycopg2's) render against a connection.
+    as_string = getattr(sql, "as_string", None)
+    if not callable(as_string):
+        return None
+    try:
+        text = as_string(connection.connection)
+    except Exception:
+        return None
+    return text if isinstance(text, str) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.state import writes_allowed
 
 
@@ -10,6 +11,19 @@ def mode_tag() -> str:
 
 
 def status_line(ipython: bool) -> str:
+    return mode_line(ipython) + backstop_line()
+
+
+def backstop_line() -> str:
+    if not ENFORCEMENT.on:
+        return ""
+    return (
+        " The databases' own read-only mode follows it (backstop) on: "
+        f"{', '.join(sorted(ENFORCEMENT.aliases))}."
+    )
+
+
+def mode_line(ipython: bool) -> str:
     if writes_allowed():
         how = "readonly_scopes.disable_writes()"
         if ipython:

@@ -30,21 +30,55 @@ def shorten(statement: str) -> str:
     return flat[: LONGEST_STATEMENT_SHOWN - 1] + "…"
 
 
-def blocked_error(
-    text: str | None, sql: object, alias: str, decision: Decision
-) -> ReadOnlyError:
+def shown_statement(text: str | None, sql: object) -> str:
     if text is None:
-        shown = (
+        return (
             f"<{type(sql).__qualname__} object> (it could not be turned into SQL "
             "text, so it cannot be shown to be a read)"
         )
-    else:
-        shown = shorten(text)
+    return shorten(text)
+
+
+def blocked_error(
+    text: str | None, sql: object, alias: str, decision: Decision
+) -> ReadOnlyError:
     reason, remedy = explain(decision)
     return ReadOnlyError(
-        f"Write blocked on database {alias!r}: {shown}\n"
+        f"Write blocked on database {alias!r}: {shown_statement(text, sql)}\n"
         f"{reason}\n"
         f"To allow it, {remedy}."
+    )
+
+
+def refused_error(
+    text: str | None,
+    sql: object,
+    alias: str,
+    decision: Decision,
+    stuck: tuple[str, str] | tuple[()],
+) -> ReadOnlyError:
+    """The error for a write the database itself refused in its read-only mode."""
+    shown = shown_statement(text, sql)
+    if not decision.allows_writes:
+        reason, remedy = explain(decision)
+        return ReadOnlyError(
+            f"Write refused by database {alias!r} itself, in the read-only mode "
+            f"the backstop put it in (DJANGO_READ_ONLY_ENFORCE): {shown}\n"
+            f"{reason}\n"
+            f"To allow it, {remedy}."
+        )
+    if stuck:
+        reason, remedy = stuck
+    else:
+        reason = (
+            "the connection was read-only for a reason outside readonly_scopes "
+            "(the database's or role's own settings, or a pooled connection's "
+            "last user)"
+        )
+        remedy = "check the database's read-only settings for this connection"
+    return ReadOnlyError(
+        f"Write refused by database {alias!r}, which is still in read-only mode: "
+        f"{shown}\nWrites are allowed here, but {reason}.\nTo allow it, {remedy}."
     )
 
 

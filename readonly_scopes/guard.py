@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from readonly_scopes.classify import is_read, verdicts_for
+from readonly_scopes.backstop import enforce, follow_new_connection
+from readonly_scopes.classify import is_read, statement_text, verdicts_for
+from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import blocked_error
 from readonly_scopes.state import current_activation, decide
 
@@ -27,15 +29,20 @@ def guard_for(vendor: str) -> Guard:
 def make_guard(vendor: str) -> Guard:
     verdicts = verdicts_for(vendor)
     innermost = current_activation.get
+    enforcement = ENFORCEMENT
 
     def guard(
         execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
         # Runs for every statement. With writes allowed it costs one context
-        # lookup and one attribute; otherwise a cached verdict on the text.
+        # lookup and two attributes; otherwise a cached verdict on the text.
         if innermost().writes_pass:
+            if enforcement.on:
+                return enforce(execute, sql, params, many, context, False)
             return execute(sql, params, many, context)
         if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
+            if enforcement.on:
+                return enforce(execute, sql, params, many, context, None)
             return execute(sql, params, many, context)
         return check_other(execute, sql, params, many, context)
 
@@ -52,32 +59,12 @@ def check_other(
     """
     decision = decide()
     if decision.allows_writes:
-        return execute(sql, params, many, context)
+        return enforce(execute, sql, params, many, context, False)
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
     if type(sql) is not str and text is not None and is_read(text, connection.vendor):
-        return execute(sql, params, many, context)
+        return enforce(execute, sql, params, many, context, True)
     raise blocked_error(text, sql, connection.alias, decision)
-
-
-def statement_text(sql: Any, connection: BaseDatabaseWrapper) -> str | None:
-    """Return the SQL text of a statement, or None when it cannot be read."""
-    if isinstance(sql, str):
-        return sql
-    if isinstance(sql, bytes):
-        try:
-            return sql.decode()
-        except UnicodeDecodeError:
-            return None
-    # psycopg's sql.Composable (and psycopg2's) render against a connection.
-    as_string = getattr(sql, "as_string", None)
-    if not callable(as_string):
-        return None
-    try:
-        text = as_string(connection.connection)
-    except Exception:
-        return None
-    return text if isinstance(text, str) else None
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
@@ -92,3 +79,4 @@ def install_on_created(
     sender: object, connection: BaseDatabaseWrapper, **kwargs: object
 ) -> None:
     install(connection)
+    follow_new_connection(connection)

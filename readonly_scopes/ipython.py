@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from readonly_scopes.backstop import follow
 from readonly_scopes.console import mode_tag, status_line
 from readonly_scopes.state import FLAG
 
@@ -39,6 +40,7 @@ def read_only_magic(line: str) -> None:
             f"%read_only takes 'on' or 'off', not {line.strip()!r}. "
             "Without an argument it shows the current mode."
         )
+    follow()
     print(status_line(ipython=True))
 
 

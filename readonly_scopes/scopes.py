@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
+from readonly_scopes.backstop import follow
 from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +41,11 @@ class Scope:
             self.allows_writes, self.kind, origin, current_activation.get(), owner=self
         )
         activation.token = current_activation.set(activation)
+        try:
+            follow()
+        except BaseException:
+            self._close(activation)
+            raise
         return activation
 
     @staticmethod
@@ -48,6 +54,7 @@ class Scope:
         # marking it closed makes them fall back to the enclosing state.
         activation.close()
         current_activation.reset(activation.token)
+        follow()
 
     def _close_innermost(self) -> None:
         activation = current_activation.get()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connections
 
 from readonly_scopes import ipython
+from readonly_scopes.backstop import reload_coverage
 from readonly_scopes.state import FLAG
 
 BACKENDS = {
@@ -34,6 +35,8 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Before the database fixtures tear down: flushing tables is a write.
     FLAG.set(False, "the test suite")
     ipython.extension_loaded = False
+    # A shell test may have turned the backstop on for the process.
+    reload_coverage()
 
 
 def configured_alias(backend: str) -> str:

@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.core.management.commands import shell
 
+from readonly_scopes.backstop import follow
 from readonly_scopes.console import ModePrompt, status_line
+from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
 from readonly_scopes.state import FLAG
 
@@ -27,7 +29,10 @@ class Command(shell.Command):
         mode.add_argument(
             "--read-only",
             action="store_true",
-            help="Block database writes for this shell.",
+            help=(
+                "Block database writes for this shell, in Django and, unless "
+                "DJANGO_READ_ONLY_ENFORCE says otherwise, in the databases too."
+            ),
         )
         mode.add_argument(
             "--writes",
@@ -40,6 +45,10 @@ class Command(shell.Command):
         # copied context, where a scope would not last.
         if options["read_only"]:
             FLAG.set(True, SHELL_READ_ONLY_SOURCE)
+            # The database refuses what the guard cannot see, unless the
+            # DJANGO_READ_ONLY_ENFORCE setting says otherwise.
+            ENFORCEMENT.enable_for_shell()
+            follow()
         elif options["writes"]:
             FLAG.set(False, "manage.py shell --writes")
         super().handle(**options)
