@@ -1,0 +1,197 @@
+"""
+The backstop against real databases: with DJANGO_READ_ONLY_ENFORCE, writes
+the guard cannot see are refused by the database inside read_only() and run
+outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test import override_settings
+
+from readonly_scopes import (
+    ReadOnlyError,
+    disable_writes,
+    enable_writes,
+    read_only,
+    temp_writes,
+)
+from readonly_scopes.backstop import backstop_of
+from tests.testapp.models import Item
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+ROUTINES = {
+    "postgresql": [
+        "CREATE FUNCTION rs_bump() RETURNS integer LANGUAGE sql AS "
+        "'UPDATE rs_counter SET n = n + 1 RETURNING n'",
+        "CREATE PROCEDURE rs_bump_proc() LANGUAGE sql AS "
+        "'UPDATE rs_counter SET n = n + 1'",
+    ],
+    "mysql": [
+        "CREATE FUNCTION rs_bump() RETURNS integer MODIFIES SQL DATA "
+        "BEGIN UPDATE rs_counter SET n = n + 1; RETURN 1; END",
+        "CREATE PROCEDURE rs_bump_proc() MODIFIES SQL DATA "
+        "UPDATE rs_counter SET n = n + 1",
+    ],
+}
+DROPS = {
+    "postgresql": ["DROP FUNCTION rs_bump", "DROP PROCEDURE rs_bump_proc"],
+    "mysql": ["DROP FUNCTION rs_bump", "DROP PROCEDURE rs_bump_proc"],
+}
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """Django's errors, and the drivers' own that raw driver calls raise."""
+    errors: list[type[BaseException]] = [DatabaseError, sqlite3.Error]
+    for module in ("psycopg", "MySQLdb"):
+        try:
+            errors.append(importlib.import_module(module).Error)
+        except ImportError:
+            pass
+    return tuple(errors)
+
+
+def raw_execute(connection: BaseDatabaseWrapper, sql: str) -> None:
+    """Run SQL on the driver's own connection, where no execute wrapper sees it."""
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
+def register_sqlite_function(connection: BaseDatabaseWrapper) -> None:
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def bump() -> int:
+        raw.execute("UPDATE rs_counter SET n = n + 1")
+        return 1
+
+    raw.create_function("rs_bump", 0, bump)
+
+
+def select_function(connection: BaseDatabaseWrapper) -> None:
+    if connection.vendor == "sqlite":
+        register_sqlite_function(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rs_bump()")
+
+
+def call_procedure(connection: BaseDatabaseWrapper) -> None:
+    raw_execute(connection, "CALL rs_bump_proc()")
+
+
+def callproc(connection: BaseDatabaseWrapper) -> None:
+    # Django's psycopg cursor runs callproc() as SELECT * FROM name(), so on
+    # PostgreSQL it calls the function; MariaDB calls the procedure.
+    name = "rs_bump" if connection.vendor == "postgresql" else "rs_bump_proc"
+    with connection.cursor() as cursor:
+        cursor.callproc(name)
+
+
+def raw_connection(connection: BaseDatabaseWrapper) -> None:
+    raw_execute(connection, "UPDATE rs_counter SET n = n + 1")
+
+
+def executescript(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        cursor.executescript("UPDATE rs_counter SET n = n + 1;")
+
+
+def copy_from(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        with cursor.copy("COPY rs_counter (n) FROM STDIN") as copy:
+            copy.write_row((1,))
+
+
+HIDDEN_WRITES: dict[str, list[Callable[[BaseDatabaseWrapper], None]]] = {
+    "sqlite": [select_function, raw_connection, executescript],
+    "postgresql": [select_function, call_procedure, callproc, raw_connection, copy_from],
+    "mariadb": [select_function, call_procedure, callproc, raw_connection],
+}
+CASES = [
+    pytest.param(backend, write, id=f"{backend}-{write.__name__}")
+    for backend, writes in HIDDEN_WRITES.items()
+    for write in writes
+]
+
+
+@pytest.fixture
+def counter(alias: str) -> Iterator[BaseDatabaseWrapper]:
+    """A one-row table, the routines that bump it, and the backstop on."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE rs_counter (n integer)")
+        cursor.execute("INSERT INTO rs_counter (n) VALUES (0)")
+        for statement in ROUTINES.get(connection.vendor, []):
+            cursor.execute(statement)
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=[alias]):
+        yield connection
+    enable_writes()
+    with connection.cursor() as cursor:
+        for statement in DROPS.get(connection.vendor, []):
+            cursor.execute(statement)
+        cursor.execute("DROP TABLE rs_counter")
+
+
+def total(connection: BaseDatabaseWrapper) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT SUM(n) FROM rs_counter")
+        return int(cursor.fetchone()[0])
+
+
+def driver_error(error: BaseException) -> BaseException:
+    found: BaseException | None = error
+    while found is not None and type(found).__module__.startswith(
+        ("django.", "readonly_scopes.")
+    ):
+        found = found.__cause__
+    assert found is not None, f"no driver error behind {error!r}"
+    return found
+
+
+def assert_refused_by_read_only_mode(error: BaseException, vendor: str) -> None:
+    """The database's read-only mode refused it, not some other failure."""
+    refusal = driver_error(error)
+    if vendor == "postgresql":
+        assert getattr(refusal, "sqlstate", None) == "25006", refusal
+    elif vendor == "mysql":
+        assert refusal.args[0] == 1792, refusal
+    else:
+        assert isinstance(refusal, sqlite3.OperationalError)
+        # A write inside a Python function surfaces as the function's failure.
+        assert str(refusal) in (
+            "attempt to write a readonly database",
+            "user-defined function raised exception",
+        ), refusal
+
+
+@pytest.mark.parametrize(("alias", "write"), CASES, indirect=["alias"])
+def test_hidden_write_is_refused_inside_read_only_and_runs_outside(
+    counter: BaseDatabaseWrapper, write: Callable[[BaseDatabaseWrapper], None]
+) -> None:
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            write(counter)
+    assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert total(counter) == 0
+
+    write(counter)
+    assert total(counter) == 1
+
+    disable_writes()
+    with temp_writes():
+        write(counter)
+    assert total(counter) == 2
