@@ -91,19 +91,20 @@ class Backstop:
             driver_error = error.__cause__ or error
             if not self.is_refusal(driver_error):
                 raise
-            self.recover()
+            stuck = self.why_stuck()
+            self.recover(read_only)
             raise refused_error(
                 statement_text(sql, self.connection),
                 sql,
                 self.connection.alias,
                 decide(),
-                self.why_stuck(),
+                stuck,
             ) from driver_error
 
     def is_refusal(self, driver_error: BaseException) -> bool:
         raise NotImplementedError
 
-    def recover(self) -> None:
+    def recover(self, read_only: bool) -> None:
         """Make the connection usable again after the database refused a write."""
 
     def why_stuck(self) -> tuple[str, str] | tuple[()]:
@@ -191,7 +192,7 @@ class PostgreSQLBackstop(Backstop):
             return
         status = connection.connection.info.transaction_status
         if status == PG_IN_ERROR:
-            # Nothing runs until a rollback, which Django's atomic() will send.
+            self.recover_savepoint(read_only)
             return
         if self.savepoint is not None and not self.savepoint_alive():
             self.savepoint = None
@@ -232,13 +233,24 @@ class PostgreSQLBackstop(Backstop):
         )
         return code == "25006"
 
-    def recover(self) -> None:
-        # A refusal aborts the whole transaction. When it happened in our own
-        # savepoint, rolling back to it saves the transaction, and the outer
-        # atomic() block can go on as after a write the guard blocked.
-        saved = self.savepoint
-        if saved is not None and self.connection.savepoint_ids == saved:
+    def recover(self, read_only: bool) -> None:
+        if not self.connection.autocommit:
+            self.switch(read_only)
+
+    def recover_savepoint(self, read_only: bool) -> None:
+        # A failed statement aborts the whole transaction. When it failed in
+        # our read-only savepoint, where nothing was written, rolling back to
+        # it saves the transaction, so the outer atomic() block can go on as
+        # after a write the guard blocked. Otherwise Django's atomic() rolls
+        # back to its own savepoint or the whole transaction.
+        if self.savepoint is None or self.connection.savepoint_ids != self.savepoint:
+            return
+        if read_only:
             self.send(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; SET TRANSACTION READ ONLY")
+            return
+        self.send(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
+        self.savepoint = None
+        self.read_only = self.session_read_only
 
     def why_stuck(self) -> tuple[str, str] | tuple[()]:
         return self.stuck or ()

@@ -195,3 +195,130 @@ def test_hidden_write_is_refused_inside_read_only_and_runs_outside(
     with temp_writes():
         write(counter)
     assert total(counter) == 2
+
+
+def insert_blocked_by_guard(connection: BaseDatabaseWrapper) -> None:
+    with pytest.raises(ReadOnlyError, match="Write blocked"):
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO rs_counter (n) VALUES (5)")
+
+
+def test_read_only_inside_atomic_gives_the_block_its_writes_back(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with transaction.atomic(using=counter.alias):
+        raw_connection(counter)
+        with read_only():
+            insert_blocked_by_guard(counter)
+            if counter.vendor == "mysql":
+                # MariaDB cannot make a running transaction read-only: only the
+                # guard protects the rest of this transaction (documented).
+                raw_connection(counter)
+            else:
+                with pytest.raises(driver_errors()) as excinfo:
+                    raw_connection(counter)
+                assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+        # On PostgreSQL the refusal aborted the transaction; leaving the scope
+        # rolled back to its savepoint, so the block goes on.
+        raw_connection(counter)
+    assert total(counter) == (3 if counter.vendor == "mysql" else 2)
+
+
+def test_transaction_begun_inside_read_only_refuses_hidden_writes(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            with transaction.atomic(using=counter.alias):
+                assert total(counter) == 0
+                raw_connection(counter)
+    assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert total(counter) == 0
+
+
+def test_temp_writes_before_the_first_query_makes_the_transaction_writable(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only(), transaction.atomic(using=counter.alias):
+        with temp_writes():
+            Item.objects.using(counter.alias).create(name="written")
+            raw_connection(counter)
+    assert total(counter) == 1
+    assert Item.objects.using(counter.alias).get().name == "written"
+
+
+def test_temp_writes_after_a_read_only_query_explains_why_it_cannot_write(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    def write_after_a_read() -> None:
+        with read_only(), transaction.atomic(using=counter.alias):
+            assert total(counter) == 0
+            with temp_writes():
+                Item.objects.using(counter.alias).create(name="late")
+
+    if counter.vendor == "sqlite":
+        # query_only switches at any time, even inside a transaction.
+        write_after_a_read()
+        assert Item.objects.using(counter.alias).count() == 1
+        return
+    with pytest.raises(ReadOnlyError) as excinfo:
+        write_after_a_read()
+    message = str(excinfo.value)
+    assert "Writes are allowed here, but this transaction began" in message
+    assert "start the transaction (the outer atomic() block) inside" in message
+    assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert Item.objects.using(counter.alias).count() == 0
+
+
+def test_savepoint_opened_inside_read_only(counter: BaseDatabaseWrapper) -> None:
+    alias = counter.alias
+
+    def write_in_inner_block() -> None:
+        with transaction.atomic(using=alias), temp_writes():
+            Item.objects.using(alias).create(name="inner")
+
+    with transaction.atomic(using=alias):
+        with read_only():
+            assert total(counter) == 0
+            if counter.vendor == "postgresql":
+                # The read-only savepoint can only end with Django's inner one.
+                with pytest.raises(ReadOnlyError, match="savepoint that is still"):
+                    write_in_inner_block()
+            else:
+                write_in_inner_block()
+        Item.objects.using(alias).create(name="outer")
+    expected = ["outer"] if counter.vendor == "postgresql" else ["inner", "outer"]
+    assert sorted(Item.objects.using(alias).values_list("name", flat=True)) == expected
+
+
+@pytest.mark.parametrize("alias", ["postgresql", "mariadb"], indirect=True)
+def test_refusal_becomes_read_only_error_with_driver_cause(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only(), pytest.raises(ReadOnlyError) as excinfo:
+        select_function(counter)
+    error = excinfo.value
+    assert str(error).startswith(
+        f"Write refused by database {counter.alias!r} itself, in the read-only mode"
+    )
+    assert "SELECT rs_bump()" in str(error)
+    assert "It ran inside read_only() entered at" in str(error)
+    assert type(error.__cause__).__module__.split(".")[0] in ("psycopg", "MySQLdb")
+    assert total(counter) == 0
+
+
+@pytest.mark.parametrize("alias", ["sqlite"], indirect=True)
+def test_sqlite_refusal_becomes_read_only_error(counter: BaseDatabaseWrapper) -> None:
+    # Every statement the guard lets through SQLite's query_only allows, so
+    # the backstop's run() is given a write directly.
+    def execute(sql: str, params: Any, many: bool, context: Any) -> Any:
+        with counter.cursor() as cursor, counter.wrap_database_errors:
+            return cursor.cursor.execute(sql)
+
+    disable_writes()
+    backstop = backstop_of(counter)
+    with pytest.raises(ReadOnlyError) as excinfo:
+        backstop.run(execute, "DELETE FROM rs_counter", None, False, {}, True)
+    assert isinstance(excinfo.value.__cause__, sqlite3.OperationalError)
+    assert "Writes are disabled for the whole process" in str(excinfo.value)
+    assert total(counter) == 0
