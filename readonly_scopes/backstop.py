@@ -91,8 +91,8 @@ def follow_new_connection(connection: BaseDatabaseWrapper) -> None:
     # whatever this wrapper's earlier connection was in no longer applies.
     if connection.alias in ENFORCEMENT.aliases:
         attach(connection, fresh=True).sync(not writes_allowed())
-    elif hasattr(connection, ATTRIBUTE):
-        delattr(connection, ATTRIBUTE)
+    else:
+        connection.__dict__.pop(ATTRIBUTE, None)
 
 
 def reload_coverage() -> None:

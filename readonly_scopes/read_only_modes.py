@@ -11,6 +11,7 @@ statement whatever the value.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.db import DatabaseError
@@ -26,6 +27,7 @@ Execute = Any
 PG_IDLE = 0
 PG_IN_ERROR = 3
 SAVEPOINT = "readonly_scopes_read_only"
+SAVEPOINT_ENDS = ("RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 PG_BEGAN_READ_ONLY = (
     "this transaction began, or ran its first query, in read-only mode, and "
@@ -50,7 +52,7 @@ MYSQL_BEGAN_READ_ONLY = (
 )
 
 
-class Backstop:
+class Backstop(ABC):
     """The read-only mode of one connection, switched only when it must change."""
 
     __slots__ = ("connection", "read_only")
@@ -63,8 +65,9 @@ class Backstop:
         if self.read_only is not read_only:
             self.switch(read_only)
 
+    @abstractmethod
     def switch(self, read_only: bool) -> None:
-        raise NotImplementedError
+        """Put the connection in the mode, or as near as the database allows."""
 
     def send(self, statement: str) -> None:
         # Straight to the driver: the guard must not see or re-check these.
@@ -101,10 +104,11 @@ class Backstop:
                 stuck,
             ) from driver_error
 
+    @abstractmethod
     def is_refusal(self, driver_error: BaseException) -> bool:
-        raise NotImplementedError
+        """Whether the error is the database's read-only mode refusing a write."""
 
-    def recover(self, read_only: bool) -> None:
+    def recover(self, read_only: bool) -> None:  # noqa: B027  Optional, as most need nothing.
         """Make the connection usable again after the database refused a write."""
 
     def why_stuck(self) -> tuple[str, str] | tuple[()]:
@@ -204,8 +208,7 @@ class PostgreSQLBackstop(Backstop):
             self.send(f"RELEASE SAVEPOINT {SAVEPOINT}")
             self.savepoint = None
             self.read_only = self.session_read_only
-            if self.read_only is read_only:
-                return
+            return
         if read_only:
             self.send(f"SAVEPOINT {SAVEPOINT}; SET TRANSACTION READ ONLY")
             self.savepoint = list(connection.savepoint_ids)
@@ -214,8 +217,25 @@ class PostgreSQLBackstop(Backstop):
             # No query has run yet, so the transaction may still turn read-write.
             self.send("RESET default_transaction_read_only; SET TRANSACTION READ WRITE")
             self.session_read_only = self.read_only = False
-        elif self.read_only:
+        else:
+            # Only used to explain a refusal, which proves it read-only.
             self.stuck = (PG_BEGAN_READ_ONLY, BEGAN_READ_ONLY_REMEDY)
+
+    def run(
+        self,
+        execute: Execute,
+        sql: Any,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+        read_only: bool,
+    ) -> Any:
+        if type(sql) is str and sql.startswith(SAVEPOINT_ENDS):
+            # Django forgets a savepoint before it releases or rolls back to
+            # it. Switching in between would nest the read-only savepoint in
+            # the one about to end, and lose track of it.
+            return execute(sql, params, many, context)
+        return super().run(execute, sql, params, many, context, read_only)
 
     def savepoint_alive(self) -> bool:
         connection = self.connection

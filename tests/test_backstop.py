@@ -7,6 +7,7 @@ outside it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -32,16 +33,24 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 ROUTINES = {
     "postgresql": [
-        "CREATE FUNCTION rs_bump() RETURNS integer LANGUAGE sql AS "
-        "'UPDATE rs_counter SET n = n + 1 RETURNING n'",
-        "CREATE PROCEDURE rs_bump_proc() LANGUAGE sql AS "
-        "'UPDATE rs_counter SET n = n + 1'",
+        (
+            "CREATE FUNCTION rs_bump() RETURNS integer LANGUAGE sql AS "
+            "'UPDATE rs_counter SET n = n + 1 RETURNING n'"
+        ),
+        (
+            "CREATE PROCEDURE rs_bump_proc() LANGUAGE sql AS "
+            "'UPDATE rs_counter SET n = n + 1'"
+        ),
     ],
     "mysql": [
-        "CREATE FUNCTION rs_bump() RETURNS integer MODIFIES SQL DATA "
-        "BEGIN UPDATE rs_counter SET n = n + 1; RETURN 1; END",
-        "CREATE PROCEDURE rs_bump_proc() MODIFIES SQL DATA "
-        "UPDATE rs_counter SET n = n + 1",
+        (
+            "CREATE FUNCTION rs_bump() RETURNS integer MODIFIES SQL DATA "
+            "BEGIN UPDATE rs_counter SET n = n + 1; RETURN 1; END"
+        ),
+        (
+            "CREATE PROCEDURE rs_bump_proc() MODIFIES SQL DATA "
+            "UPDATE rs_counter SET n = n + 1"
+        ),
     ],
 }
 DROPS = {
@@ -54,10 +63,8 @@ def driver_errors() -> tuple[type[BaseException], ...]:
     """Django's errors, and the drivers' own that raw driver calls raise."""
     errors: list[type[BaseException]] = [DatabaseError, sqlite3.Error]
     for module in ("psycopg", "MySQLdb"):
-        try:
+        with contextlib.suppress(ImportError):
             errors.append(importlib.import_module(module).Error)
-        except ImportError:
-            pass
     return tuple(errors)
 
 
@@ -111,14 +118,22 @@ def executescript(connection: BaseDatabaseWrapper) -> None:
 
 
 def copy_from(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        with cursor.copy("COPY rs_counter (n) FROM STDIN") as copy:
-            copy.write_row((1,))
+    with (
+        connection.cursor() as cursor,
+        cursor.copy("COPY rs_counter (n) FROM STDIN") as copy,
+    ):
+        copy.write_row((1,))
 
 
 HIDDEN_WRITES: dict[str, list[Callable[[BaseDatabaseWrapper], None]]] = {
     "sqlite": [select_function, raw_connection, executescript],
-    "postgresql": [select_function, call_procedure, callproc, raw_connection, copy_from],
+    "postgresql": [
+        select_function,
+        call_procedure,
+        callproc,
+        raw_connection,
+        copy_from,
+    ],
     "mariadb": [select_function, call_procedure, callproc, raw_connection],
 }
 CASES = [
@@ -182,9 +197,8 @@ def assert_refused_by_read_only_mode(error: BaseException, vendor: str) -> None:
 def test_hidden_write_is_refused_inside_read_only_and_runs_outside(
     counter: BaseDatabaseWrapper, write: Callable[[BaseDatabaseWrapper], None]
 ) -> None:
-    with read_only():
-        with pytest.raises(driver_errors()) as excinfo:
-            write(counter)
+    with read_only(), pytest.raises(driver_errors()) as excinfo:
+        write(counter)
     assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
     assert total(counter) == 0
 
@@ -198,9 +212,11 @@ def test_hidden_write_is_refused_inside_read_only_and_runs_outside(
 
 
 def insert_blocked_by_guard(connection: BaseDatabaseWrapper) -> None:
-    with pytest.raises(ReadOnlyError, match="Write blocked"):
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO rs_counter (n) VALUES (5)")
+    with (
+        connection.cursor() as cursor,
+        pytest.raises(ReadOnlyError, match="Write blocked"),
+    ):
+        cursor.execute("INSERT INTO rs_counter (n) VALUES (5)")
 
 
 def test_read_only_inside_atomic_gives_the_block_its_writes_back(
@@ -227,11 +243,13 @@ def test_read_only_inside_atomic_gives_the_block_its_writes_back(
 def test_transaction_begun_inside_read_only_refuses_hidden_writes(
     counter: BaseDatabaseWrapper,
 ) -> None:
-    with read_only():
-        with pytest.raises(driver_errors()) as excinfo:
-            with transaction.atomic(using=counter.alias):
-                assert total(counter) == 0
-                raw_connection(counter)
+    def read_then_write() -> None:
+        with transaction.atomic(using=counter.alias):
+            assert total(counter) == 0
+            raw_connection(counter)
+
+    with read_only(), pytest.raises(driver_errors()) as excinfo:
+        read_then_write()
     assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
     assert total(counter) == 0
 
@@ -239,10 +257,9 @@ def test_transaction_begun_inside_read_only_refuses_hidden_writes(
 def test_temp_writes_before_the_first_query_makes_the_transaction_writable(
     counter: BaseDatabaseWrapper,
 ) -> None:
-    with read_only(), transaction.atomic(using=counter.alias):
-        with temp_writes():
-            Item.objects.using(counter.alias).create(name="written")
-            raw_connection(counter)
+    with read_only(), transaction.atomic(using=counter.alias), temp_writes():
+        Item.objects.using(counter.alias).create(name="written")
+        raw_connection(counter)
     assert total(counter) == 1
     assert Item.objects.using(counter.alias).get().name == "written"
 
@@ -322,3 +339,263 @@ def test_sqlite_refusal_becomes_read_only_error(counter: BaseDatabaseWrapper) ->
     assert isinstance(excinfo.value.__cause__, sqlite3.OperationalError)
     assert "Writes are disabled for the whole process" in str(excinfo.value)
     assert total(counter) == 0
+
+
+def test_coroutines_sharing_a_connection_each_get_their_own_mode(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    """
+    Outside a ThreadSensitiveContext every sync_to_async call runs on one
+    thread with one connection; the mode must follow each statement's own
+    context, never the one that ran before it.
+    """
+    threads: set[int] = set()
+
+    def bump() -> None:
+        threads.add(id(connections[counter.alias].connection))
+        select_function(connections[counter.alias])
+
+    async def attempt(scope: Any, turns: int) -> list[bool]:
+        outcomes = []
+        async with scope:
+            for _ in range(turns):
+                await asyncio.sleep(0)
+                try:
+                    await sync_to_async(bump)()
+                    outcomes.append(True)
+                except driver_errors():
+                    outcomes.append(False)
+        return outcomes
+
+    async def main() -> list[list[bool]]:
+        return list(
+            await asyncio.gather(
+                attempt(temp_writes(), 20),
+                attempt(read_only(), 20),
+                attempt(temp_writes(), 20),
+            )
+        )
+
+    disable_writes()
+    first, blocked, second = async_to_sync(main)()
+    assert len(threads) == 1
+    assert first == second == [True] * 20
+    assert blocked == [False] * 20
+    assert total(counter) == 40
+
+
+def test_scope_entered_in_an_event_loop_leaves_that_thread_alone(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    # The loop runs in this thread, whose connection is open: blocking I/O
+    # from the loop is wrong, and the statements run in other threads anyway.
+    counter.ensure_connection()
+    backstop = backstop_of(counter)
+    assert backstop.read_only is False
+
+    async def main() -> None:
+        async with read_only():
+            assert backstop.read_only is False
+
+    asyncio.run(main())
+    assert backstop.read_only is False
+    with read_only():
+        assert backstop.read_only is True
+
+
+def test_reconnect_follows_the_scope(counter: BaseDatabaseWrapper) -> None:
+    with read_only():
+        counter.close()
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+        counter.close()
+    raw_connection(counter)
+    assert total(counter) == 1
+
+
+@pytest.mark.parametrize("alias", ["sqlite"], indirect=True)
+def test_sqlite_transaction_mode_still_works_read_only(
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # atomic() then sends BEGIN IMMEDIATE, which query_only refuses.
+    monkeypatch.setattr(counter, "transaction_mode", "IMMEDIATE")
+    statements: list[str] = []
+    counter.ensure_connection()
+    counter.connection.set_trace_callback(statements.append)
+    try:
+        with read_only():
+            with transaction.atomic(using=counter.alias):
+                assert total(counter) == 0
+                with pytest.raises(sqlite3.OperationalError):
+                    raw_connection(counter)
+            assert query_only(counter) == 1
+    finally:
+        counter.connection.set_trace_callback(None)
+    assert "BEGIN IMMEDIATE" in statements
+    assert query_only(counter) == 0
+
+
+def query_only(connection: BaseDatabaseWrapper) -> int:
+    return int(connection.connection.execute("PRAGMA query_only").fetchone()[0])
+
+
+@pytest.mark.parametrize("alias", ["sqlite"], indirect=True)
+def test_steady_state_sends_no_extra_statements(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    counter.ensure_connection()
+    statements: list[str] = []
+    counter.connection.set_trace_callback(statements.append)
+    try:
+        for _ in range(50):
+            total(counter)
+        with read_only():
+            for _ in range(50):
+                total(counter)
+        for _ in range(50):
+            total(counter)
+    finally:
+        counter.connection.set_trace_callback(None)
+    switches = [s for s in statements if s.startswith("PRAGMA query_only")]
+    assert switches == ["PRAGMA query_only = 1", "PRAGMA query_only = 0"]
+    assert len(statements) == 150 + len(switches)
+
+
+def test_turning_the_backstop_off_gives_connections_their_writes_back(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        with pytest.raises(driver_errors()):
+            raw_connection(counter)
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
+            # Without the backstop, only the guard protects the scope.
+            raw_connection(counter)
+            insert_blocked_by_guard(counter)
+        with pytest.raises(driver_errors()):
+            raw_connection(counter)
+    assert total(counter) == 1
+
+
+def test_a_scope_whose_database_switch_fails_is_not_left_open(
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter.ensure_connection()
+    backstop = backstop_of(counter)
+
+    def broken(statement: str) -> None:
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(
+        type(backstop), "send", lambda self, statement: broken(statement)
+    )
+    scope = read_only()
+    with pytest.raises(DatabaseError, match="connection lost"):
+        scope.__enter__()
+    monkeypatch.undo()
+    # The failed entry left nothing behind: this context may write.
+    Item.objects.using(counter.alias).create(name="after")
+    raw_connection(counter)
+    assert total(counter) == 1
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_pooled_connection_is_brought_in_step_at_each_checkout(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    pooled: Any = connections["postgresql_pool"]
+    pooled.ensure_connection()  # Django opens the pool on first use.
+    pooled.close()
+    pool = pooled.pool
+    assert pool is not None
+    # Some earlier user left every pooled connection read-only.
+    held = [pool.getconn() for _ in range(pool.max_size)]
+    for raw in held:
+        raw.execute("SET default_transaction_read_only = on")
+        raw.commit()
+        pool.putconn(raw)
+    try:
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=["postgresql_pool"]):
+            raw_connection(pooled)
+            pooled.close()
+            with read_only():
+                with pytest.raises(driver_errors()) as excinfo:
+                    raw_connection(pooled)
+                assert_refused_by_read_only_mode(excinfo.value, "postgresql")
+                # Back to the pool still read-only, as this scope wants.
+                pooled.close()
+            raw_connection(pooled)
+    finally:
+        pooled.close_pool()
+    assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_refusal_inside_atomic_leaves_the_block_usable(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with transaction.atomic(using=counter.alias):
+        raw_connection(counter)
+        with read_only():
+            with pytest.raises(ReadOnlyError):
+                select_function(counter)
+            # Rolled back to the read-only savepoint: still read-only, usable.
+            assert total(counter) == 1
+            with pytest.raises(ReadOnlyError):
+                select_function(counter)
+        select_function(counter)
+    assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_savepoint_released_under_the_read_only_one_is_made_again(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    scope = read_only()
+    with transaction.atomic(using=counter.alias):
+        inner = transaction.atomic(using=counter.alias)
+        inner.__enter__()
+        # Entered inside Django's savepoint, and left open after it.
+        scope.__enter__()
+        try:
+            assert total(counter) == 0
+            inner.__exit__(None, None, None)
+            # Releasing Django's savepoint released the read-only one too.
+            with pytest.raises(ReadOnlyError):
+                select_function(counter)
+        finally:
+            scope.__exit__(None, None, None)
+    assert total(counter) == 0
+
+
+@pytest.mark.parametrize(
+    ("alias", "make_read_only"),
+    [
+        ("postgresql", "SET default_transaction_read_only = on"),
+        ("mariadb", "SET SESSION TRANSACTION READ ONLY"),
+    ],
+    indirect=["alias"],
+)
+def test_refusal_for_a_reason_outside_the_backstop_says_so(
+    counter: BaseDatabaseWrapper, make_read_only: str
+) -> None:
+    raw_execute(counter, make_read_only)
+    try:
+        with pytest.raises(ReadOnlyError) as excinfo:
+            select_function(counter)
+    finally:
+        counter.close()
+    assert "Writes are allowed here, but the connection was read-only for a " in str(
+        excinfo.value
+    )
+    assert total(counter) == 0
+
+
+def test_closed_connection_leaving_coverage_starts_afresh(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        counter.close()
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
+            raw_connection(counter)
+    assert total(counter) == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.core.management.commands import shell as django_shell
+from django.db import connection
+from django.test import override_settings
 
 from readonly_scopes import ReadOnlyError, writes_allowed
+from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.management.commands.shell import Command
 from readonly_scopes.state import FLAG
 
@@ -37,6 +42,41 @@ def test_read_only_flag_blocks_writes_in_commands() -> None:
     with pytest.raises(ReadOnlyError, match="start the shell with --writes"):
         call_command("shell", read_only=True, command=CREATE_TABLE)
     assert FLAG.source == "manage.py shell --read-only"
+
+
+RAW_WRITE = (
+    "from django.db import connection\n"
+    "connection.ensure_connection()\n"
+    "connection.connection.execute('CREATE TABLE raw_by_shell (x integer)')"
+)
+
+
+@pytest.mark.django_db
+def test_read_only_shell_turns_the_backstop_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The driver's own connection bypasses the guard: the database refuses it.
+    with pytest.raises(sqlite3.OperationalError, match="readonly database"):
+        call_command("shell", read_only=True, command=RAW_WRITE)
+    assert ENFORCEMENT.aliases == frozenset(settings.DATABASES)
+    monkeypatch.delattr(sys, "ps1", raising=False)
+    monkeypatch.setattr("code.interact", lambda local: None)
+    out = StringIO()
+    Command(stdout=out).python(options())
+    assert out.getvalue().endswith(
+        "The databases' own read-only mode follows it (backstop) on: "
+        f"{', '.join(sorted(settings.DATABASES))}.\n"
+    )
+
+
+@pytest.mark.django_db
+@override_settings(DJANGO_READ_ONLY_ENFORCE=False)
+def test_setting_can_keep_the_backstop_off_in_the_shell() -> None:
+    call_command("shell", read_only=True, command=RAW_WRITE)
+    assert ENFORCEMENT.on is False
+    FLAG.set(False, "the test")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE raw_by_shell")
 
 
 def test_writes_flag_allows_writes_even_when_the_environment_blocks_them(
