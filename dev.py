@@ -92,7 +92,15 @@ def suite(pytest_args: list[str]) -> None:
         leftover.unlink()
     run(python, "-m", "coverage", "run", "-m", "pytest", env=env)
     run(python, "-m", "coverage", "combine", "--quiet")
-    run(python, "-m", "coverage", "report")
+    if os.environ.get("POSTGRES_HOST") and os.environ.get("MARIADB_HOST"):
+        run(python, "-m", "coverage", "report")
+        return
+    # The backstop's PostgreSQL and MariaDB code runs only against them.
+    run(python, "-m", "coverage", "report", "--fail-under=0")
+    print(
+        "Coverage must be 100% with every database: set POSTGRES_HOST and "
+        "MARIADB_HOST to check it (CI does)."
+    )
 
 
 def test(args: list[str]) -> None:

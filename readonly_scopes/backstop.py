@@ -20,6 +20,7 @@ A connection is brought in step:
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from django.db import connections
@@ -32,20 +33,42 @@ from readonly_scopes.state import writes_allowed
 ATTRIBUTE = "readonly_scopes_backstop"
 
 
-def attach(connection: BaseDatabaseWrapper, fresh: bool) -> Backstop:
+class ThreadBackstops(threading.local):
     """
-    Start following a connection. A fresh, unpooled connection is known to be
-    in the database's default mode; anything else is unknown until switched.
+    This thread's backstops by alias, for following scopes without asking
+    Django's connection handler, whose per-thread lookups cost microseconds.
+    Django gives each thread its own connections, so each thread has its own.
     """
-    known = fresh and not connection.settings_dict["OPTIONS"].get("pool")
-    backstop = BACKSTOPS[connection.vendor](connection, False if known else None)
+
+    def __init__(self) -> None:
+        self.by_alias: dict[str, Backstop] = {}
+
+
+THREAD = ThreadBackstops()
+
+
+def attach(connection: BaseDatabaseWrapper) -> Backstop:
+    """
+    Start following a connection. The backstop never changed its mode before
+    (it drops a connection only after giving it back its default), so it is
+    in the database's default mode, unless it came from a pool, where another
+    user may have left it in any mode.
+    """
+    pooled = bool(connection.settings_dict["OPTIONS"].get("pool"))
+    backstop = BACKSTOPS[connection.vendor](connection, None if pooled else False)
     setattr(connection, ATTRIBUTE, backstop)
+    THREAD.by_alias[connection.alias] = backstop
     return backstop
+
+
+def detach(connection: BaseDatabaseWrapper) -> None:
+    connection.__dict__.pop(ATTRIBUTE, None)
+    THREAD.by_alias.pop(connection.alias, None)
 
 
 def backstop_of(connection: BaseDatabaseWrapper) -> Backstop:
     backstop: Backstop | None = getattr(connection, ATTRIBUTE, None)
-    return backstop if backstop is not None else attach(connection, fresh=False)
+    return backstop if backstop is not None else attach(connection)
 
 
 def enforce(
@@ -67,15 +90,12 @@ def enforce(
 
 def follow() -> None:
     """Bring this thread's open, covered connections in step with its state."""
-    if not ENFORCEMENT.on or in_event_loop():
+    if not ENFORCEMENT.on or not THREAD.by_alias or in_event_loop():
         return
     read_only = not writes_allowed()
-    for connection in connections.all(initialized_only=True):
-        if (
-            connection.alias in ENFORCEMENT.aliases
-            and connection.connection is not None
-        ):
-            backstop_of(connection).sync(read_only)
+    for alias, backstop in list(THREAD.by_alias.items()):
+        if alias in ENFORCEMENT.aliases and backstop.connection.connection is not None:
+            backstop.sync(read_only)
 
 
 def in_event_loop() -> bool:
@@ -90,24 +110,29 @@ def follow_new_connection(connection: BaseDatabaseWrapper) -> None:
     # Django sends connection_created on every connect and pooled checkout;
     # whatever this wrapper's earlier connection was in no longer applies.
     if connection.alias in ENFORCEMENT.aliases:
-        attach(connection, fresh=True).sync(not writes_allowed())
+        attach(connection).sync(not writes_allowed())
     else:
-        connection.__dict__.pop(ATTRIBUTE, None)
+        detach(connection)
+
+
+def follow_open_connections() -> None:
+    """
+    After coverage changed: take on this thread's open connections that it
+    now includes, and give those it left their default mode back. Other
+    threads' connections catch up at their next statement or connect.
+    """
+    for connection in connections.all(initialized_only=True):
+        covered = connection.alias in ENFORCEMENT.aliases
+        attached = hasattr(connection, ATTRIBUTE)
+        if covered and not attached and connection.connection is not None:
+            attach(connection)
+        elif not covered and attached:
+            if connection.connection is not None:
+                backstop_of(connection).sync(False)
+            detach(connection)
+    follow()
 
 
 def reload_coverage() -> None:
-    """
-    Re-read DJANGO_READ_ONLY_ENFORCE. This thread's connections that leave
-    coverage get their default mode back; other threads' do when they next
-    connect.
-    """
     ENFORCEMENT.load_from_configuration()
-    for connection in connections.all(initialized_only=True):
-        if connection.alias in ENFORCEMENT.aliases or not hasattr(
-            connection, ATTRIBUTE
-        ):
-            continue
-        if connection.connection is not None:
-            backstop_of(connection).sync(False)
-        delattr(connection, ATTRIBUTE)
-    follow()
+    follow_open_connections()

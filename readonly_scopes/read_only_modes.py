@@ -288,18 +288,11 @@ class MySQLBackstop(Backstop):
     __slots__ = ()
 
     def switch(self, read_only: bool) -> None:
-        connection: Any = self.connection
-        if read_only:
-            if not connection.autocommit:
-                return
-            self.send("SET SESSION TRANSACTION READ ONLY")
-        else:
-            variable = (
-                "tx_read_only"
-                if connection.mysql_is_mariadb and connection.mysql_version < (11, 1)
-                else "transaction_read_only"
-            )
-            self.send(f"SET SESSION {variable} = DEFAULT")
+        if read_only and not self.connection.autocommit:
+            return
+        self.send(
+            f"SET SESSION TRANSACTION {'READ ONLY' if read_only else 'READ WRITE'}"
+        )
         self.read_only = read_only
 
     def is_refusal(self, driver_error: BaseException) -> bool:

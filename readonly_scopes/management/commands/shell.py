@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.core.management.commands import shell
 
-from readonly_scopes.backstop import follow
+from readonly_scopes.backstop import follow_open_connections
 from readonly_scopes.console import ModePrompt, status_line
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
@@ -48,7 +48,7 @@ class Command(shell.Command):
             # The database refuses what the guard cannot see, unless the
             # DJANGO_READ_ONLY_ENFORCE setting says otherwise.
             ENFORCEMENT.enable_for_shell()
-            follow()
+            follow_open_connections()
         elif options["writes"]:
             FLAG.set(False, "manage.py shell --writes")
         super().handle(**options)
