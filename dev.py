@@ -8,7 +8,8 @@ The two commands a fresh checkout needs:
 Both work in .venv, made with the Python that runs this script, and install
 what they need there. ``python3 dev.py test -k scopes`` passes its arguments to
 pytest and runs only that (no linting, no coverage threshold).
-``python3 dev.py benchmark`` measures the guard beside django-read-only's.
+``python3 dev.py benchmark [guard|backstop]`` measures the guard beside
+django-read-only's, and the database backstop's cost per database.
 """
 
 from __future__ import annotations
@@ -112,9 +113,15 @@ def test(args: list[str]) -> None:
     run(PYTHON, __file__, "suite", *args)
 
 
+BENCHMARKS = {"guard": "guard_overhead.py", "backstop": "backstop.py"}
+
+
 def benchmark(args: list[str]) -> None:
+    """``benchmark [guard|backstop] [options]``: one benchmark, or both."""
     install(["requirements/benchmark.txt"])
-    run(PYTHON, ROOT / "benchmarks" / "guard_overhead.py", *args)
+    names = [args.pop(0)] if args and args[0] in BENCHMARKS else list(BENCHMARKS)
+    for name in names:
+        run(PYTHON, ROOT / "benchmarks" / BENCHMARKS[name], *args)
 
 
 def install_drivers(args: list[str]) -> None:
