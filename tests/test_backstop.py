@@ -599,3 +599,16 @@ def test_closed_connection_leaving_coverage_starts_afresh(
         with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
             raw_connection(counter)
     assert total(counter) == 1
+
+
+def test_reading_inside_read_only_first_leaves_the_transaction_writable(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    # The scope's first query starts the transaction; after the scope, the
+    # rest of the atomic() block must still be able to write.
+    with transaction.atomic(using=counter.alias):
+        with read_only():
+            assert total(counter) == 0
+        raw_connection(counter)
+        Item.objects.using(counter.alias).create(name="after")
+    assert total(counter) == 1
