@@ -4,9 +4,8 @@ statements that switch it.
 
 The mode is tracked, not asked for, so that a statement whose context wants
 the mode the connection is already in costs nothing extra. A tracked value of
-None means unknown (a pooled connection just checked out, or a connection the
-backstop began to follow after it was opened): the next switch sends a
-statement whatever the value.
+None means unknown (a connection just taken from a pool): the next statement
+sends a switch whichever mode it wants.
 """
 
 from __future__ import annotations
