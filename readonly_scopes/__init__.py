@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from readonly_scopes import ipython
+from readonly_scopes import audit, ipython
 from readonly_scopes.backstop import follow
 from readonly_scopes.errors import DjangoReadOnlyError, ReadOnlyError
 from readonly_scopes.scopes import read_only, temp_writes
@@ -24,8 +24,10 @@ __all__ = [
 
 def enable_writes() -> None:
     """Allow writes for the whole process, except inside read_only() scopes."""
-    FLAG.set(False, f"enable_writes() called at {caller_origin(1)}")
+    source = f"enable_writes() called at {caller_origin(1)}"
+    FLAG.set(False, source)
     follow()
+    audit.writes_enabled(source)
 
 
 def disable_writes() -> None:

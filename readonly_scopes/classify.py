@@ -26,6 +26,8 @@ from readonly_scopes.sql_tokens import Unreadable, split_statements
 # parameterised SQL again and again; long texts (bulk inserts) are not kept.
 CACHE_LIMIT = 4096
 LONGEST_CACHED = 2048
+# Statements are shown flattened and cut to this length in messages.
+LONGEST_STATEMENT_SHOWN = 200
 verdicts: dict[str, dict[str, bool]] = {}
 
 QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
@@ -449,3 +451,10 @@ def statement_text(sql: Any, connection: BaseDatabaseWrapper) -> str | None:
     except Exception:
         return None
     return text if isinstance(text, str) else None
+
+
+def shorten(statement: str) -> str:
+    flat = " ".join(statement.split())
+    if len(flat) <= LONGEST_STATEMENT_SHOWN:
+        return flat
+    return flat[: LONGEST_STATEMENT_SHOWN - 1] + "…"

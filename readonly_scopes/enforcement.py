@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
+from readonly_scopes.conf import setting
+
 SETTING = "DJANGO_READ_ONLY_ENFORCE"
 SUPPORTED_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
 UNSET = object()
@@ -36,7 +38,7 @@ class Enforcement:
     def load_from_configuration(self) -> None:
         value = getattr(settings, SETTING, UNSET)
         self.setting_given = value is not UNSET and value is not None
-        if not self.setting_given or value is False:
+        if not self.setting_given or value is False or warn_only():
             self.cover(())
         elif value is True:
             self.cover(checked(settings.DATABASES, every_alias=True))
@@ -55,13 +57,19 @@ class Enforcement:
         Cover every database whose backend supports it, unless the setting
         decides. Return the aliases covered.
         """
-        if not self.setting_given:
+        if not self.setting_given and not warn_only():
             self.cover(
                 alias
                 for alias in settings.DATABASES
                 if connections[alias].vendor in SUPPORTED_VENDORS
             )
         return sorted(self.aliases)
+
+
+def warn_only() -> bool:
+    # Statements that would be blocked run in warn-only mode: the database
+    # must not refuse them either.
+    return bool(setting("DJANGO_READ_ONLY_WARN_ONLY"))
 
 
 def checked(aliases: Iterable[str], every_alias: bool) -> list[str]:

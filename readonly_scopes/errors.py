@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import DatabaseError
 
 from readonly_scopes import ipython
+from readonly_scopes.classify import shorten
 from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE, Decision
 
 SHELL_READ_ONLY_SOURCE = "manage.py shell --read-only"
-LONGEST_STATEMENT_SHOWN = 200
 
 
 class ReadOnlyError(DatabaseError):
@@ -21,13 +21,6 @@ class ReadOnlyError(DatabaseError):
 
 # The name django-read-only uses, so code written for it keeps working.
 DjangoReadOnlyError = ReadOnlyError
-
-
-def shorten(statement: str) -> str:
-    flat = " ".join(statement.split())
-    if len(flat) <= LONGEST_STATEMENT_SHOWN:
-        return flat
-    return flat[: LONGEST_STATEMENT_SHOWN - 1] + "…"
 
 
 def shown_statement(text: str | None, sql: object) -> str:
@@ -122,3 +115,10 @@ def flag_remedies() -> list[str]:
     elif FLAG.source == SHELL_READ_ONLY_SOURCE:
         remedies.append("start the shell with --writes")
     return remedies
+
+
+def allowed_by(decision: Decision) -> str:
+    """What let writes through, for the log."""
+    if decision.decided_by is not None:
+        return f"{decision.decided_by.kind} entered at {decision.decided_by.origin}"
+    return FLAG.source

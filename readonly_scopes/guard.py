@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from readonly_scopes import audit
+from readonly_scopes.allowlist import ALLOWED
+from readonly_scopes.audit import AUDIT
 from readonly_scopes.backstop import enforce, follow_new_connection
 from readonly_scopes.classify import is_read, statement_text, verdicts_for
+from readonly_scopes.conf import setting
 from readonly_scopes.enforcement import ENFORCEMENT
-from readonly_scopes.errors import blocked_error
+from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
 from readonly_scopes.state import current_activation, decide
 
 Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
@@ -30,15 +35,16 @@ def make_guard(vendor: str) -> Guard:
     verdicts = verdicts_for(vendor)
     innermost = current_activation.get
     enforcement = ENFORCEMENT
+    audit = AUDIT
 
     def guard(
         execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
         # Runs for every statement. With writes allowed it costs one context
-        # lookup and two attributes; otherwise a cached verdict on the text.
+        # lookup and three attributes; otherwise a cached verdict on the text.
         if innermost().writes_pass:
-            if enforcement.on:
-                return enforce(execute, sql, params, many, context, False)
+            if enforcement.on or audit.on:
+                return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
         if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
             if enforcement.on:
@@ -49,21 +55,42 @@ def make_guard(vendor: str) -> Guard:
     return guard
 
 
+def run_allowed(
+    execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """Run a statement in a context that allows writes, noting writes if asked."""
+    if AUDIT.on and audit.logger.isEnabledFor(logging.INFO):
+        connection: BaseDatabaseWrapper = context["connection"]
+        text = statement_text(sql, connection)
+        if text is None or not is_read(text, connection.vendor):
+            audit.allowed_write(
+                shown_statement(text, sql), connection.alias, allowed_by(decide())
+            )
+    return enforce(execute, sql, params, many, context, False)
+
+
 def check_other(
     execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """
     Let through what the quick checks could not: writes where a scope has
-    ended and the state around it allows them, and reads that are not plain
-    strings. Raise for anything else.
+    ended and the state around it allows them, reads that are not plain
+    strings, and writes to allowed tables. Log and raise for anything else,
+    or only log in warn-only mode.
     """
     decision = decide()
     if decision.allows_writes:
-        return enforce(execute, sql, params, many, context, False)
+        return run_allowed(execute, sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
-    if type(sql) is not str and text is not None and is_read(text, connection.vendor):
+    if text is not None and type(sql) is not str and is_read(text, connection.vendor):
         return enforce(execute, sql, params, many, context, True)
+    if text is not None and ALLOWED.allows(text, connection.vendor):
+        return enforce(execute, sql, params, many, context, False)
+    warn_only = setting("DJANGO_READ_ONLY_WARN_ONLY")
+    audit.blocked(text, connection.alias, warn_only)
+    if warn_only:
+        return execute(sql, params, many, context)
     raise blocked_error(text, sql, connection.alias, decision)
 
 

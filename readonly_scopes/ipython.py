@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from readonly_scopes.audit import writes_enabled
 from readonly_scopes.backstop import follow
 from readonly_scopes.console import mode_tag, status_line
 from readonly_scopes.state import FLAG
@@ -33,6 +34,7 @@ def read_only_magic(line: str) -> None:
         FLAG.set(True, "%read_only on")
     elif argument == "off":
         FLAG.set(False, "%read_only off")
+        writes_enabled("%read_only off")
     elif argument:
         from IPython.core.error import UsageError
 

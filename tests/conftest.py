@@ -10,6 +10,7 @@ from django.db import connections
 
 from readonly_scopes import ipython
 from readonly_scopes.backstop import reload_coverage
+from readonly_scopes.site import SWITCH
 from readonly_scopes.state import FLAG
 
 BACKENDS = {
@@ -37,6 +38,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ipython.extension_loaded = False
     # A shell test may have turned the backstop on for the process.
     reload_coverage()
+    SWITCH.turn_off()
 
 
 def configured_alias(backend: str) -> str:

@@ -16,9 +16,36 @@ INSTALLED_APPS = [
     "readonly_scopes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "tests.testapp",
     "tests.zoo",
 ]
+
+ROOT_URLCONF = "tests.site_urls"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "readonly_scopes.middleware.ReadOnlySiteMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": ["readonly_scopes.context_processors.read_only"]
+        },
+    }
+]
+# Each test process gets its own switch; the live-server tests share one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": f"readonly-scopes-{os.getpid()}",
+    }
+}
+# No waiting in tests that flip the switch in-process.
+DJANGO_READ_ONLY_CACHE_REFRESH = 0.001
+SILENCED_SYSTEM_CHECKS = ["readonly_scopes.W001"]
 
 # A file, not memory: the concurrency tests write from many threads at once.
 SQLITE_TEST_FILE = os.environ.get("READONLY_SCOPES_SQLITE_FILE") or os.path.join(

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.core.management.commands import shell
 
+from readonly_scopes.audit import writes_enabled
 from readonly_scopes.backstop import follow_open_connections
 from readonly_scopes.console import ModePrompt, status_line
 from readonly_scopes.enforcement import ENFORCEMENT
@@ -51,6 +52,7 @@ class Command(shell.Command):
             follow_open_connections()
         elif options["writes"]:
             FLAG.set(False, "manage.py shell --writes")
+            writes_enabled("manage.py shell --writes")
         super().handle(**options)
 
     def get_auto_imports(self) -> list[str] | None:

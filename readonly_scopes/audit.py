@@ -1,0 +1,109 @@
+"""
+Logging on the ``readonly_scopes`` logger:
+
+* WARNING for each statement blocked (or, in warn-only mode, that would have
+  been), with the SQL, the alias and the first frame in project code;
+* INFO for each write that ran while the configured state was read-only
+  (``DJANGO_READ_ONLY``, or the site switch) because a scope or
+  ``enable_writes()`` allowed it;
+* INFO each time writes are enabled: where, and by which OS user, or for
+  which request.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+import sysconfig
+from pathlib import Path
+from types import FrameType
+
+import asgiref
+import django
+
+from readonly_scopes.classify import shorten
+
+logger = logging.getLogger("readonly_scopes")
+
+# Code in these directories is never the project's own.
+NOT_PROJECT = tuple(
+    str(Path(path).resolve()) + os.sep
+    for path in {
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        os.path.dirname(django.__file__),
+        os.path.dirname(asgiref.__file__),
+        os.path.dirname(__file__),
+    }
+)
+
+
+class Audit:
+    """Whether writes that run are logged: only while configured read-only."""
+
+    __slots__ = ("configured", "on", "site")
+
+    def __init__(self) -> None:
+        self.configured = False
+        self.site = False
+        self.on = False
+
+    def update(
+        self, *, configured: bool | None = None, site: bool | None = None
+    ) -> None:
+        if configured is not None:
+            self.configured = configured
+        if site is not None:
+            self.site = site
+        self.on = self.configured or self.site
+
+
+AUDIT = Audit()
+
+
+def project_frame() -> str:
+    """The innermost caller outside Django, asgiref, this package and libraries."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and not os.path.realpath(filename).startswith(
+            NOT_PROJECT
+        ):
+            return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}()"
+        frame = frame.f_back
+    return "no project code on the stack"
+
+
+def blocked(text: str | None, alias: str, warn_only: bool) -> None:
+    logger.warning(
+        "%s on database %r: %s (from %s)",
+        "Write let through in warn-only mode" if warn_only else "Write blocked",
+        alias,
+        shorten(text) if text is not None else "<statement that is not text>",
+        project_frame(),
+    )
+
+
+def allowed_write(text: str, alias: str, allowed_by: str) -> None:
+    logger.info(
+        "Write ran while read-only mode is configured, allowed by %s, on database "
+        "%r: %s (from %s)",
+        allowed_by,
+        alias,
+        shorten(text),
+        project_frame(),
+    )
+
+
+def writes_enabled(how: str) -> None:
+    logger.info("Writes enabled by %s, as OS user %s", how, os_user())
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # No name for this uid, as in some containers.
+        return f"uid {os.getuid()}"

@@ -1,0 +1,100 @@
+"""System checks for the live-site settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.utils.module_loading import import_string
+
+from readonly_scopes.conf import invalid_settings, setting
+
+MIDDLEWARE = "readonly_scopes.middleware.ReadOnlySiteMiddleware"
+AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+SINGLE_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps it in this process only",
+    "django.core.cache.backends.dummy.DummyCache": "keeps nothing",
+}
+
+
+def check_settings(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = [
+        Error(
+            f"{name} is {value!r}; it must be {expected}.",
+            hint=f"Fix {name} in your settings.",
+            id="readonly_scopes.E001",
+        )
+        for name, value, expected in invalid_settings()
+    ]
+    messages += check_cache() + check_exempt_callable() + check_middleware_order()
+    return messages
+
+
+def check_cache() -> list[CheckMessage]:
+    alias = setting("DJANGO_READ_ONLY_CACHE")
+    if alias not in settings.CACHES:
+        return [
+            Error(
+                f"DJANGO_READ_ONLY_CACHE is {alias!r}, which is not in CACHES "
+                f"({', '.join(map(repr, settings.CACHES))}).",
+                hint="Name a cache from CACHES, one that all your processes share.",
+                id="readonly_scopes.E002",
+            )
+        ]
+    backend = settings.CACHES[alias].get("BACKEND", "")
+    if MIDDLEWARE in settings.MIDDLEWARE and backend in SINGLE_PROCESS_CACHES:
+        return [
+            Warning(
+                f"The site read-only switch is kept in cache {alias!r}, whose "
+                f"backend {SINGLE_PROCESS_CACHES[backend]}: `manage.py read_only on` "
+                "will not reach the web processes.",
+                hint="Use a shared cache (Redis, Memcached or the database cache).",
+                id="readonly_scopes.W001",
+            )
+        ]
+    return []
+
+
+def check_exempt_callable() -> list[CheckMessage]:
+    path = setting("DJANGO_READ_ONLY_EXEMPT")
+    if path is None:
+        return []
+    try:
+        function = import_string(path)
+    except ImportError as error:
+        problem = f"cannot be imported ({error})"
+    else:
+        if callable(function):
+            return []
+        problem = "is not callable"
+    return [
+        Error(
+            f"DJANGO_READ_ONLY_EXEMPT is {path!r}, which {problem}.",
+            hint="Give the dotted path of a function that takes the request and "
+            "returns True for requests that may write.",
+            id="readonly_scopes.E003",
+        )
+    ]
+
+
+def check_middleware_order() -> list[CheckMessage]:
+    exempts_users = setting("DJANGO_READ_ONLY_EXEMPT_STAFF") or setting(
+        "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS"
+    )
+    middleware = list(settings.MIDDLEWARE)
+    if not exempts_users or MIDDLEWARE not in middleware:
+        return []
+    if AUTHENTICATION in middleware and middleware.index(
+        AUTHENTICATION
+    ) < middleware.index(MIDDLEWARE):
+        return []
+    return [
+        Error(
+            "DJANGO_READ_ONLY_EXEMPT_STAFF or _SUPERUSERS is on, but "
+            f"{MIDDLEWARE} does not come after {AUTHENTICATION} in MIDDLEWARE, "
+            "so it cannot see who the user is.",
+            hint=f"Put {MIDDLEWARE} right after {AUTHENTICATION}.",
+            id="readonly_scopes.E004",
+        )
+    ]

@@ -1,0 +1,147 @@
+"""
+Read-only mode for a live site: each request runs in a ``read_only()`` scope
+while the site is read-only, except exempt requests, which run in
+``temp_writes()``. A write blocked during a request becomes a 503.
+
+Put it right after ``AuthenticationMiddleware``. Writes made by middleware
+above it (saving the session, for instance) happen outside its scopes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
+from django.utils.module_loading import import_string
+
+from readonly_scopes import audit
+from readonly_scopes.conf import setting
+from readonly_scopes.errors import ReadOnlyError
+from readonly_scopes.scopes import Scope, read_only, temp_writes
+from readonly_scopes.site import SWITCH, SiteState
+from readonly_scopes.state import FLAG
+
+ATTRIBUTE = "read_only_site"
+
+
+class RequestMode(NamedTuple):
+    """What the middleware decided for one request; the context processor shows it."""
+
+    state: SiteState
+    exempt: str | None
+
+
+class ReadOnlySiteMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        state = SWITCH.current()
+        if not site_read_only(state):
+            return self.get_response(request)
+        user = request.user if needs_user() else None
+        with self.scope_for(request, state, user):
+            return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> Any:
+        state = await SWITCH.acurrent()
+        get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
+        if not site_read_only(state):
+            return await get_response(request)
+        user = await request.auser() if needs_user() else None
+        async with self.scope_for(request, state, user):
+            return await get_response(request)
+
+    def scope_for(self, request: HttpRequest, state: SiteState, user: Any) -> Scope:
+        reason = exempt_reason(request, user)
+        setattr(request, ATTRIBUTE, RequestMode(state, reason))
+        if reason is None:
+            return read_only()
+        audit.logger.info(
+            "Writes enabled for request %s %s (exempt: %s)",
+            request.method,
+            request.path,
+            reason,
+        )
+        return temp_writes()
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        mode = getattr(request, ATTRIBUTE, None)
+        if mode is None or not isinstance(exception, ReadOnlyError):
+            return None
+        return unavailable(request, mode.state)
+
+
+def site_read_only(state: SiteState) -> bool:
+    return state.on or not FLAG.writes_pass
+
+
+def needs_user() -> bool:
+    return bool(
+        setting("DJANGO_READ_ONLY_EXEMPT_STAFF")
+        or setting("DJANGO_READ_ONLY_EXEMPT_SUPERUSERS")
+    )
+
+
+def exempt_reason(request: HttpRequest, user: Any) -> str | None:
+    """Why the request may write, or None when it may not."""
+    for prefix in setting("DJANGO_READ_ONLY_EXEMPT_PATHS"):
+        if request.path_info.startswith(prefix):
+            return f"path prefix {prefix!r}"
+    names = setting("DJANGO_READ_ONLY_EXEMPT_URL_NAMES")
+    if names:
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.view_name in names:
+            return f"URL name {match.view_name!r}"
+    if user is not None and user.is_active:
+        if setting("DJANGO_READ_ONLY_EXEMPT_SUPERUSERS") and user.is_superuser:
+            return f"superuser {user.get_username()!r}"
+        if setting("DJANGO_READ_ONLY_EXEMPT_STAFF") and user.is_staff:
+            return f"staff user {user.get_username()!r}"
+    path = setting("DJANGO_READ_ONLY_EXEMPT")
+    if path is not None and import_string(path)(request):
+        return f"{path}(request)"
+    return None
+
+
+def unavailable(request: HttpRequest, state: SiteState) -> HttpResponse:
+    """The 503 for a write refused because the site is read-only."""
+    retry_after = state.seconds_left() or int(setting("DJANGO_READ_ONLY_RETRY_AFTER"))
+    message = "The site is in read-only mode: changes cannot be saved right now."
+    preferred = request.get_preferred_type(["text/html", "application/json"])
+    if preferred == "application/json":
+        response = HttpResponse(
+            json.dumps(
+                {"error": "read_only", "detail": message, "retry_after": retry_after}
+            ),
+            content_type="application/json",
+            status=503,
+        )
+    else:
+        context = {"message": message, "retry_after": retry_after, "state": state}
+        try:
+            body: str = render_to_string("readonly_scopes/503.html", context, request)
+        except TemplateDoesNotExist:
+            body = f"<!doctype html><title>Read-only</title><p>{message}</p>"
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(retry_after)
+    return response

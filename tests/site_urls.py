@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from tests import site_views
+
+urlpatterns = [
+    path("items/", site_views.items, name="items"),
+    path("async-items/", site_views.async_items, name="async-items"),
+    path("exempt/items/", site_views.items, name="exempt-items"),
+    path("named/items/", site_views.items, name="named-items"),
+    path("banner/", site_views.banner, name="banner"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/banner/"), name="logout"),
+]
