@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +54,6 @@ class SiteSwitch:
     def __init__(self) -> None:
         self.known = OFF
         self.read_at = -math.inf
-        self.lock = threading.Lock()
 
     def current(self) -> SiteState:
         if not self.due():
@@ -64,7 +62,7 @@ class SiteSwitch:
             value = caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.learn(value)
+        return self.forget_and_learn(value)
 
     async def acurrent(self) -> SiteState:
         if not self.due():
@@ -73,16 +71,13 @@ class SiteSwitch:
             value = await caches[setting("DJANGO_READ_ONLY_CACHE")].aget(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.learn(value)
+        return self.forget_and_learn(value)
 
     def due(self) -> bool:
-        # One reader per interval; the others go on with the known state.
-        now = time.monotonic()
-        with self.lock:
-            if now - self.read_at < setting("DJANGO_READ_ONLY_CACHE_REFRESH"):
-                return False
-            self.read_at = now
-            return True
+        # Requests that come while a read is under way read too, rather than
+        # go on with a state older than the refresh interval.
+        elapsed = time.monotonic() - self.read_at
+        return elapsed >= setting("DJANGO_READ_ONLY_CACHE_REFRESH")
 
     def learn(self, value: Any) -> SiteState:
         state = SiteState.from_cache(value)
@@ -93,6 +88,8 @@ class SiteSwitch:
         return state
 
     def keep_after(self, error: Exception) -> SiteState:
+        # Try again after the interval, not on every request meanwhile.
+        self.read_at = time.monotonic()
         logger.warning(
             "Could not read the site read-only switch from cache %r (%s: %s); "
             "keeping the last known state: %s.",

@@ -55,6 +55,18 @@ def configured_alias(backend: str) -> str:
     return alias
 
 
+def configured_service(name: str) -> str:
+    """The address of a service the tests use (Redis: REDIS_URL), as above."""
+    variable = {"redis": "REDIS_URL"}[name]
+    address = os.environ.get(variable)
+    if not address:
+        message = f"{name} is not configured: set {variable} to test with it."
+        if os.environ.get("READONLY_SCOPES_REQUIRE_BACKENDS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return address
+
+
 @pytest.fixture(params=list(BACKENDS))
 def alias(request: pytest.FixtureRequest) -> str:
     """Each backend in turn."""

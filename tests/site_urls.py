@@ -9,6 +9,7 @@ urlpatterns = [
     path("items/", site_views.items, name="items"),
     path("async-items/", site_views.async_items, name="async-items"),
     path("exempt/items/", site_views.items, name="exempt-items"),
+    path("exempt/async-items/", site_views.async_items, name="exempt-async-items"),
     path("named/items/", site_views.items, name="named-items"),
     path("banner/", site_views.banner, name="banner"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
