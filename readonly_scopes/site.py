@@ -76,8 +76,8 @@ class SiteSwitch:
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
         # go on with a state older than the refresh interval.
-        elapsed = time.monotonic() - self.read_at
-        return elapsed >= setting("DJANGO_READ_ONLY_CACHE_REFRESH")
+        refresh: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
+        return time.monotonic() - self.read_at >= refresh
 
     def learn(self, value: Any) -> SiteState:
         state = SiteState.from_cache(value)

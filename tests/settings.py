@@ -37,7 +37,7 @@ TEMPLATES = [
     }
 ]
 # Each test process gets its own switch; the live-server tests share one.
-CACHES = {
+CACHES: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": f"readonly-scopes-{os.getpid()}",

@@ -77,5 +77,7 @@ def test_targets_are_cached_within_bounds() -> None:
         for number in range(CACHE_LIMIT + 5):
             ALLOWED.allows(f"DELETE FROM t WHERE id = {number}", "sqlite")
         assert len(ALLOWED.targets) <= CACHE_LIMIT
+        assert ALLOWED.allows("DELETE FROM t", "sqlite")
+        assert ALLOWED.allows("DELETE FROM t", "sqlite")  # From the cache.
     assert ALLOWED.tables == frozenset()
     assert not ALLOWED.allows("DELETE FROM t", "sqlite")

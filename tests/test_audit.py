@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
@@ -60,6 +61,7 @@ def test_writes_allowed_while_configured_read_only_are_noted(
         with caplog.at_level(logging.INFO, "readonly_scopes"):
             assert Item.objects.count() == 0  # reads are not noted
             with temp_writes():
+                assert not Item.objects.exists()  # nor here
                 Item.objects.create(name="fix")
             enable_writes()
             Item.objects.filter(name="fix").update(name="fixed")
@@ -92,6 +94,13 @@ def test_os_user_falls_back_to_the_uid(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("getpass.getuser", nameless)
     assert audit.os_user().startswith("uid ")
+
+
+def test_project_frame_when_there_is_none() -> None:
+    # Called straight from a worker thread: only the standard library and
+    # this package are on that stack.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(project_frame).result() == "no project code on the stack"
 
 
 def test_project_frame_without_project_code() -> None:

@@ -95,6 +95,10 @@ def test_user_exemption_needs_authentication_first(middleware: list[str]) -> Non
     assert [id for id, _ in messages] == ["readonly_scopes.E004"]
 
 
+def test_exempt_callable_that_imports_is_fine() -> None:
+    assert ours(DJANGO_READ_ONLY_EXEMPT="tests.site_views.exempt_header") == []
+
+
 def test_user_exemption_is_fine_without_the_middleware() -> None:
     assert ours(DJANGO_READ_ONLY_EXEMPT_SUPERUSERS=True, MIDDLEWARE=[]) == []
     assert ours(DJANGO_READ_ONLY_EXEMPT_SUPERUSERS=True) == []

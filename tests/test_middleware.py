@@ -214,3 +214,32 @@ def test_warn_only_lets_writes_through(client: Client) -> None:
 def test_unrelated_errors_are_not_turned_into_503(client: Client) -> None:
     with pytest.raises(KeyError):
         client.post("/items/", {})
+
+
+def test_async_requests_on_a_writable_site_are_left_alone(
+    async_client: AsyncClient,
+) -> None:
+    from asgiref.sync import async_to_sync
+
+    response = async_to_sync(async_client.post)("/async-items/", {"name": "a"})
+    assert response.status_code == 200
+    assert names() == ["a"]
+
+
+@pytest.mark.usefixtures("site_read_only")
+@override_settings(DJANGO_READ_ONLY_EXEMPT_URL_NAMES=["named-items"])
+def test_unknown_paths_are_not_exempt_by_name(client: Client) -> None:
+    assert client.post("/nowhere/", {"name": "x"}).status_code == 404
+
+
+@pytest.mark.usefixtures("site_read_only")
+@override_settings(
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
+)
+def test_plain_page_without_the_template(client: Client) -> None:
+    response = client.post("/items/", {"name": "x"}, HTTP_ACCEPT="text/html")
+    assert response.status_code == 503
+    assert response.content == (
+        b"<!doctype html><title>Read-only</title><p>The site is in read-only mode: "
+        b"changes cannot be saved right now.</p>"
+    )
