@@ -25,6 +25,7 @@ NEXT = {
     "DELETE": frozenset({"WHERE", None}),
 }
 CACHE_LIMIT = 1024
+NOT_CACHED = ""
 
 
 class AllowList:
@@ -44,11 +45,14 @@ class AllowList:
         if not self.tables:
             return False
         key = (vendor, sql)
-        if key not in self.targets:
+        # A local copy: another thread may clear the cache in between.
+        target = self.targets.get(key, NOT_CACHED)
+        if target is NOT_CACHED:
+            target = write_target(sql, vendor)
             if len(self.targets) >= CACHE_LIMIT:
                 self.targets.clear()
-            self.targets[key] = write_target(sql, vendor)
-        return self.targets[key] in self.tables
+            self.targets[key] = target
+        return target in self.tables
 
 
 def write_target(sql: str, vendor: str) -> str | None:
