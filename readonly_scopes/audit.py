@@ -26,6 +26,9 @@ import django
 from readonly_scopes.classify import shorten
 
 logger = logging.getLogger("readonly_scopes")
+# Silent until the project configures logging: not printed to stderr by
+# Python's last-resort handler, next to the error the shell already shows.
+logger.addHandler(logging.NullHandler())
 
 # Code in these directories is never the project's own.
 NOT_PROJECT = tuple(
