@@ -174,8 +174,8 @@ def test_switch_turned_by_another_process_through_redis(tmp_path: Path) -> None:
         site.manage("read_only", "on")
         turned_on = time.monotonic()
         while site.post("/items/", "probe") != 503:
-            # One refresh interval, plus the time a request takes here.
-            assert time.monotonic() - turned_on < 1.5, "not honoured in time"
+            # One refresh interval, plus slack for requests on a busy machine.
+            assert time.monotonic() - turned_on < 2, "not honoured in time"
             time.sleep(0.05)
 
         site.manage("read_only", "on", "--for", "6")
