@@ -62,7 +62,7 @@ class SiteSwitch:
             value = caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.forget_and_learn(value)
+        return self.record(value)
 
     async def acurrent(self) -> SiteState:
         if not self.due():
@@ -71,7 +71,7 @@ class SiteSwitch:
             value = await caches[setting("DJANGO_READ_ONLY_CACHE")].aget(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.forget_and_learn(value)
+        return self.record(value)
 
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
@@ -79,7 +79,9 @@ class SiteSwitch:
         refresh: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
         return time.monotonic() - self.read_at >= refresh
 
-    def learn(self, value: Any) -> SiteState:
+    def record(self, value: Any) -> SiteState:
+        """Take a value just read from (or written to) the cache as the state."""
+        self.read_at = time.monotonic()
         state = SiteState.from_cache(value)
         if state != self.known:
             logger.info("Site read-only mode is now %s", "on" if state.on else "off")
@@ -109,18 +111,14 @@ class SiteSwitch:
             "by": f"{os_user()}@{socket.gethostname()}",
         }
         caches[setting("DJANGO_READ_ONLY_CACHE")].set(KEY, value, timeout=seconds)
-        return self.forget_and_learn(value)
+        return self.record(value)
 
     def turn_off(self) -> SiteState:
         caches[setting("DJANGO_READ_ONLY_CACHE")].delete(KEY)
-        return self.forget_and_learn(None)
+        return self.record(None)
 
     def read_now(self) -> SiteState:
-        return self.forget_and_learn(caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY))
-
-    def forget_and_learn(self, value: Any) -> SiteState:
-        self.read_at = time.monotonic()
-        return self.learn(value)
+        return self.record(caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY))
 
 
 SWITCH = SiteSwitch()
