@@ -35,7 +35,7 @@ def make_guard(vendor: str) -> Guard:
     verdicts = verdicts_for(vendor)
     innermost = current_activation.get
     enforcement = ENFORCEMENT
-    audit = AUDIT
+    auditing = AUDIT
 
     def guard(
         execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
@@ -43,7 +43,7 @@ def make_guard(vendor: str) -> Guard:
         # Runs for every statement. With writes allowed it costs one context
         # lookup and three attributes; otherwise a cached verdict on the text.
         if innermost().writes_pass:
-            if enforcement.on or audit.on:
+            if enforcement.on or auditing.on:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
         if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
