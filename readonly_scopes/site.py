@@ -81,12 +81,13 @@ class SiteSwitch:
 
     def record(self, value: Any) -> SiteState:
         """Take a value just read from (or written to) the cache as the state."""
-        self.read_at = time.monotonic()
         state = SiteState.from_cache(value)
         if state != self.known:
             logger.info("Site read-only mode is now %s", "on" if state.on else "off")
         self.known = state
         AUDIT.update(site=state.on)
+        # Only now: a thread that finds the state fresh must also find it new.
+        self.read_at = time.monotonic()
         return state
 
     def keep_after(self, error: Exception) -> SiteState:
