@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -85,3 +86,32 @@ def test_cache_outage_keeps_the_last_known_state(
 @pytest.mark.parametrize("value", [None, "on", {"on": False}, {"off": True}])
 def test_anything_but_an_on_record_reads_as_off(value: object) -> None:
     assert SiteState.from_cache(value) == OFF
+
+
+def test_no_thread_sees_an_old_state_once_it_is_due(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While one thread takes in a new state, another must not get the old one."""
+    switch = SiteSwitch()
+    assert switch.current() == OFF
+    caches["default"].set(KEY, {"on": True})
+    switch.read_at -= 1
+    parsing = threading.Event()
+    resume = threading.Event()
+    original = SiteState.from_cache
+
+    def slow_first(value: Any) -> SiteState:
+        if not parsing.is_set():
+            parsing.set()
+            resume.wait(10)
+        return original(value)
+
+    monkeypatch.setattr(SiteState, "from_cache", staticmethod(slow_first))
+    first = threading.Thread(target=switch.current)
+    first.start()
+    assert parsing.wait(10)
+    try:
+        assert switch.current().on
+    finally:
+        resume.set()
+        first.join()
