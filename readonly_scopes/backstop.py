@@ -27,7 +27,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes.enforcement import ENFORCEMENT
-from readonly_scopes.read_only_modes import BACKSTOPS, Backstop
+from readonly_scopes.read_only_modes import BACKSTOPS, Backstop, Execute
 from readonly_scopes.state import writes_allowed
 
 ATTRIBUTE = "readonly_scopes_backstop"
@@ -72,7 +72,7 @@ def backstop_of(connection: BaseDatabaseWrapper) -> Backstop:
 
 
 def enforce(
-    execute: Any,
+    execute: Execute,
     sql: Any,
     params: Any,
     many: bool,

@@ -16,9 +16,9 @@ from readonly_scopes.classify import is_read, statement_text, verdicts_for
 from readonly_scopes.conf import setting
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
+from readonly_scopes.read_only_modes import Execute
 from readonly_scopes.state import current_activation, decide
 
-Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
 
 guards: dict[str, Guard] = {}

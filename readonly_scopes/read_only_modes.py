@@ -11,6 +11,7 @@ sends a switch whichever mode it wants.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError
@@ -20,7 +21,8 @@ from readonly_scopes.classify import statement_text
 from readonly_scopes.errors import refused_error
 from readonly_scopes.state import decide
 
-Execute = Any
+# Django's execute(sql, params, many, context), as an execute wrapper gets it.
+Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
 
 # libpq's transaction status, the same numbers in psycopg 3 and psycopg2.
 PG_IDLE = 0
@@ -86,7 +88,9 @@ class Backstop(ABC):
         context: dict[str, Any],
         read_only: bool,
     ) -> Any:
-        self.sync(read_only)
+        mode = self.mode_for(sql, read_only)
+        if mode is not None:
+            self.sync(mode)
         try:
             return execute(sql, params, many, context)
         except DatabaseError as error:
@@ -102,6 +106,17 @@ class Backstop(ABC):
                 decide(),
                 stuck,
             ) from driver_error
+        finally:
+            if mode is not None and mode is not read_only:
+                # Back at once, for raw driver calls that come next.
+                self.sync(read_only)
+
+    def mode_for(self, sql: Any, read_only: bool) -> bool | None:
+        """
+        The mode to run a statement in: the context's, unless the database
+        needs another for it; None to leave the connection as it is.
+        """
+        return read_only
 
     @abstractmethod
     def is_refusal(self, driver_error: BaseException) -> bool:
@@ -122,23 +137,12 @@ class SQLiteBackstop(Backstop):
         self.send(f"PRAGMA query_only = {int(read_only)}")
         self.read_only = read_only
 
-    def run(
-        self,
-        execute: Execute,
-        sql: Any,
-        params: Any,
-        many: bool,
-        context: dict[str, Any],
-        read_only: bool,
-    ) -> Any:
+    def mode_for(self, sql: Any, read_only: bool) -> bool | None:
+        # query_only refuses BEGIN IMMEDIATE/EXCLUSIVE, which atomic() sends
+        # with OPTIONS["transaction_mode"]; taking the lock writes nothing.
         if read_only and type(sql) is str and locks_for_writing(sql):
-            # query_only refuses BEGIN IMMEDIATE/EXCLUSIVE, which atomic() sends
-            # with OPTIONS["transaction_mode"]; taking the lock writes nothing.
-            try:
-                return super().run(execute, sql, params, many, context, False)
-            finally:
-                self.sync(True)
-        return super().run(execute, sql, params, many, context, read_only)
+            return False
+        return read_only
 
     def is_refusal(self, driver_error: BaseException) -> bool:
         # A read-only file gives the same error: only ours counts.
@@ -220,21 +224,13 @@ class PostgreSQLBackstop(Backstop):
             # Only used to explain a refusal, which proves it read-only.
             self.stuck = (PG_BEGAN_READ_ONLY, BEGAN_READ_ONLY_REMEDY)
 
-    def run(
-        self,
-        execute: Execute,
-        sql: Any,
-        params: Any,
-        many: bool,
-        context: dict[str, Any],
-        read_only: bool,
-    ) -> Any:
+    def mode_for(self, sql: Any, read_only: bool) -> bool | None:
+        # Django forgets a savepoint before it releases or rolls back to it.
+        # Switching in between would nest the read-only savepoint in the one
+        # about to end, and lose track of it.
         if type(sql) is str and sql.startswith(SAVEPOINT_ENDS):
-            # Django forgets a savepoint before it releases or rolls back to
-            # it. Switching in between would nest the read-only savepoint in
-            # the one about to end, and lose track of it.
-            return execute(sql, params, many, context)
-        return super().run(execute, sql, params, many, context, read_only)
+            return None
+        return read_only
 
     def savepoint_alive(self) -> bool:
         connection = self.connection
