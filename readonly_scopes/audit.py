@@ -24,6 +24,7 @@ import asgiref
 import django
 
 from readonly_scopes.classify import shorten
+from readonly_scopes.state import EXTRA_WORK
 
 logger = logging.getLogger("readonly_scopes")
 # Silent until the project configures logging: not printed to stderr by
@@ -62,6 +63,7 @@ class Audit:
         if site is not None:
             self.site = site
         self.on = self.configured or self.site
+        EXTRA_WORK.set(audit=self.on)
 
 
 AUDIT = Audit()

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
 from readonly_scopes.conf import setting
+from readonly_scopes.state import EXTRA_WORK
 
 SETTING = "DJANGO_READ_ONLY_ENFORCE"
 SUPPORTED_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
@@ -34,6 +35,7 @@ class Enforcement:
     def cover(self, aliases: Iterable[str]) -> None:
         self.aliases = frozenset(aliases)
         self.on = bool(self.aliases)
+        EXTRA_WORK.set(backstop=self.on)
 
     def load_from_configuration(self) -> None:
         value = getattr(settings, SETTING, UNSET)

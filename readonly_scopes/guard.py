@@ -17,7 +17,7 @@ from readonly_scopes.conf import setting
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
 from readonly_scopes.read_only_modes import Execute
-from readonly_scopes.state import current_activation, decide
+from readonly_scopes.state import EXTRA_WORK, current_activation, decide
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
 
@@ -35,15 +35,15 @@ def make_guard(vendor: str) -> Guard:
     verdicts = verdicts_for(vendor)
     innermost = current_activation.get
     enforcement = ENFORCEMENT
-    auditing = AUDIT
+    extra_work = EXTRA_WORK
 
     def guard(
         execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
         # Runs for every statement. With writes allowed it costs one context
-        # lookup and three attributes; otherwise a cached verdict on the text.
+        # lookup and two attributes; otherwise a cached verdict on the text.
         if innermost().writes_pass:
-            if enforcement.on or auditing.on:
+            if extra_work.on:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
         if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):

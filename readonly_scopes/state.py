@@ -75,6 +75,29 @@ class ProcessFlag:
 FLAG = ProcessFlag()
 
 
+class ExtraWork:
+    """
+    Whether statements that may write need more than running: the backstop
+    brings the database in step, or the audit log notes writes. One attribute
+    the guard reads for every such statement, kept from the two.
+    """
+
+    __slots__ = ("audit", "backstop", "on")
+
+    def __init__(self) -> None:
+        self.backstop = self.audit = self.on = False
+
+    def set(self, *, backstop: bool | None = None, audit: bool | None = None) -> None:
+        if backstop is not None:
+            self.backstop = backstop
+        if audit is not None:
+            self.audit = audit
+        self.on = self.backstop or self.audit
+
+
+EXTRA_WORK = ExtraWork()
+
+
 class Origin(NamedTuple):
     """Where a scope was entered, kept raw so that entering stays cheap."""
 
