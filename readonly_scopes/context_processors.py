@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from readonly_scopes.middleware import ATTRIBUTE, site_read_only
-from readonly_scopes.site import SWITCH
+from readonly_scopes.switch import SWITCH
 
 
 def read_only(request: HttpRequest) -> dict[str, Any]:

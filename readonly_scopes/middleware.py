@@ -24,7 +24,7 @@ from readonly_scopes import audit
 from readonly_scopes.conf import setting
 from readonly_scopes.errors import ReadOnlyError
 from readonly_scopes.scopes import Scope, read_only, temp_writes
-from readonly_scopes.site import SWITCH, SiteState
+from readonly_scopes.switch import SWITCH, SiteState
 from readonly_scopes.state import FLAG
 
 ATTRIBUTE = "read_only_site"

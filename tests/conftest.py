@@ -10,7 +10,7 @@ from django.db import connections
 
 from readonly_scopes import ipython
 from readonly_scopes.backstop import reload_coverage
-from readonly_scopes.site import SWITCH
+from readonly_scopes.switch import SWITCH
 from readonly_scopes.state import FLAG
 
 BACKENDS = {

@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.test import AsyncClient, Client, override_settings
 
 from readonly_scopes import disable_writes
-from readonly_scopes.site import SWITCH
+from readonly_scopes.switch import SWITCH
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import CommandError, call_command
 
-from readonly_scopes.site import SWITCH
+from readonly_scopes.switch import SWITCH
 
 
 def run(*args: str) -> str:

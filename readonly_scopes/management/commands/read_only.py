@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from readonly_scopes import audit
 from readonly_scopes.conf import setting
-from readonly_scopes.site import SWITCH, SiteState
+from readonly_scopes.switch import SWITCH, SiteState
 
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION = re.compile(r"(\d+)([smhd]?)")

@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from readonly_scopes.audit import AUDIT
-from readonly_scopes.site import KEY, OFF, SWITCH, SiteState, SiteSwitch
+from readonly_scopes.switch import KEY, OFF, SWITCH, SiteState, SiteSwitch
 
 
 def test_switch_is_off_until_turned_on() -> None:
