@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
@@ -28,6 +29,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         for name, value, expected in invalid_settings()
     ]
     messages += check_cache() + check_exempt_callable() + check_middleware_order()
+    messages += check_cache_timeouts()
     return messages
 
 
@@ -54,6 +56,51 @@ def check_cache() -> list[CheckMessage]:
             )
         ]
     return []
+
+
+# The options that bound how long a call waits for a cache server, per backend.
+TIMEOUT_OPTIONS = {
+    "django.core.cache.backends.redis.RedisCache": (
+        "socket_timeout",
+        "socket_connect_timeout",
+    ),
+    "django_redis.cache.RedisCache": ("SOCKET_TIMEOUT", "SOCKET_CONNECT_TIMEOUT"),
+    "django.core.cache.backends.memcached.PyMemcacheCache": (
+        "timeout",
+        "connect_timeout",
+    ),
+}
+
+
+def check_cache_timeouts() -> list[CheckMessage]:
+    alias = setting("DJANGO_READ_ONLY_CACHE")
+    config: dict[str, Any] = settings.CACHES.get(alias, {})
+    names = TIMEOUT_OPTIONS.get(config.get("BACKEND", ""), ())
+    options = config.get("OPTIONS") or {}
+    location = config.get("LOCATION", "")
+    urls = location.split(",") if isinstance(location, str) else list(location)
+    missing = [
+        name
+        for name in names
+        if options.get(name) is None
+        # redis-py also takes them from the URL's query string.
+        and not all(name.lower() in parse_qs(urlsplit(url).query) for url in urls)
+    ]
+    if not missing:
+        return []
+    example = ", ".join(f'"{name}": 0.5' for name in missing)
+    return [
+        Warning(
+            f"The site read-only switch is kept in cache {alias!r}, which sets no "
+            f"{' or '.join(missing)}: if the cache server hangs (stopped rather "
+            "than down), each request that reads the switch waits as long as the "
+            "operating system lets a connection hang, minutes.",
+            hint=f'Add "OPTIONS": {{{example}}} to CACHES[{alias!r}]: a hung '
+            "cache then costs at most that many seconds, and the switch keeps its "
+            "last known state.",
+            id="readonly_scopes.W002",
+        )
+    ]
 
 
 def check_exempt_callable() -> list[CheckMessage]:

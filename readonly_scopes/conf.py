@@ -36,6 +36,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[object], bool], str]] = {
         is_positive_number,
         "a number of seconds > 0",
     ),
+    "DJANGO_READ_ONLY_FAIL_CLOSED": (False, is_bool, "True or False"),
     "DJANGO_READ_ONLY_RETRY_AFTER": (60, is_positive_number, "a number of seconds > 0"),
     "DJANGO_READ_ONLY_EXEMPT_PATHS": ((), is_string_list, "a list of path prefixes"),
     "DJANGO_READ_ONLY_EXEMPT_URL_NAMES": ((), is_string_list, "a list of URL names"),

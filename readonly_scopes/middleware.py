@@ -10,6 +10,8 @@ above it (saving the session, for instance) happen outside its scopes.
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
@@ -24,8 +26,8 @@ from readonly_scopes import audit
 from readonly_scopes.conf import setting
 from readonly_scopes.errors import ReadOnlyError
 from readonly_scopes.scopes import Scope, read_only, temp_writes
-from readonly_scopes.switch import SWITCH, SiteState
 from readonly_scopes.state import FLAG
+from readonly_scopes.switch import SWITCH, SiteState
 
 ATTRIBUTE = "read_only_site"
 
@@ -44,6 +46,7 @@ class ReadOnlySiteMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
+        self.exemption_logged_at = -math.inf
         if self.is_async:
             markcoroutinefunction(self)
 
@@ -67,7 +70,12 @@ class ReadOnlySiteMiddleware:
             return await get_response(request)
 
     def scope_for(self, request: HttpRequest, state: SiteState, user: Any) -> Scope:
-        reason = exempt_reason(request, user)
+        try:
+            reason = exempt_reason(request, user)
+        except Exception:
+            # Failing safe: a broken exemption must not turn reads into 500s.
+            self.exemption_failed(request)
+            reason = None
         setattr(request, ATTRIBUTE, RequestMode(state, reason))
         if reason is None:
             return read_only()
@@ -78,6 +86,23 @@ class ReadOnlySiteMiddleware:
             reason,
         )
         return temp_writes()
+
+    def exemption_failed(self, request: HttpRequest) -> None:
+        # Once per refresh interval: a log line per request would bury the rest.
+        interval: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
+        if time.monotonic() - self.exemption_logged_at < interval:
+            return
+        self.exemption_logged_at = time.monotonic()
+        audit.logger.error(
+            "Could not decide whether request %s %s is exempt from read-only mode "
+            "(DJANGO_READ_ONLY_EXEMPT is %r); treating it as not exempt. Logged at "
+            "most once every %s s.",
+            request.method,
+            request.path,
+            setting("DJANGO_READ_ONLY_EXEMPT"),
+            interval,
+            exc_info=True,
+        )
 
     def process_exception(
         self, request: HttpRequest, exception: Exception

@@ -39,6 +39,7 @@ from django.conf import settings
 
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
+UNSET_SOURCE = "the default (DJANGO_READ_ONLY is not set)"
 UNSET = object()
 
 
@@ -69,7 +70,8 @@ class ProcessFlag:
         if value is not UNSET:
             self.set(bool(value), SETTING_SOURCE)
         else:
-            self.set(bool(os.environ.get("DJANGO_READ_ONLY", "")), ENVIRONMENT_SOURCE)
+            value = os.environ.get("DJANGO_READ_ONLY", "")
+            self.set(bool(value), ENVIRONMENT_SOURCE if value else UNSET_SOURCE)
 
 
 FLAG = ProcessFlag()

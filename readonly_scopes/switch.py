@@ -1,11 +1,18 @@
 """
-The fleet-wide switch: read-only mode for a whole site, stored in one of
-Django's caches (``DJANGO_READ_ONLY_CACHE``) so that every process on every
-machine sees it.
+The fleet-wide switch: read-only mode for a whole site, kept as one record in
+one of Django's caches (``DJANGO_READ_ONLY_CACHE``) so that every process on
+every machine sees it.
 
-Each process re-reads it at most every ``DJANGO_READ_ONLY_CACHE_REFRESH``
-seconds. When the cache cannot be read, the process keeps the last state it
-knew and logs a warning; a request never fails because of the cache.
+Both "on" and "off" are records (who, when, and for "on" an optional end), so
+a missing record always means the cache lost it. Each process re-reads it at
+most every ``DJANGO_READ_ONLY_CACHE_REFRESH`` seconds. When the cache cannot
+be read or the record is gone, a process keeps the state it last knew and
+logs a warning; one that knew none assumes ``DJANGO_READ_ONLY_FAIL_CLOSED``.
+A request never fails because of the cache.
+
+The switch's own reads and writes run in ``temp_writes()``: Django's database
+cache silently drops a write that the process flag blocks, and deletes the
+rows it finds expired on a read.
 """
 
 from __future__ import annotations
@@ -14,64 +21,114 @@ import math
 import socket
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+from django.utils.timezone import localtime
 
 from readonly_scopes.audit import AUDIT, logger, os_user
 from readonly_scopes.conf import setting
+from readonly_scopes.scopes import temp_writes
 
 KEY = "readonly_scopes:site"
+LOST_RECORD_CAUSES = (
+    "the cache server restarted without persistence, the cache evicted it "
+    "(maxmemory, MAX_ENTRIES) or something cleared the cache (cache.clear())"
+)
 
 
 @dataclass(frozen=True)
 class SiteState:
-    on: bool
+    """One record of the switch, or a state a process assumed without one."""
+
+    turned_on: bool
+    # When it was turned on or off; None for an assumed state.
     since: float | None = None
     until: float | None = None
     by: str = ""
 
-    @classmethod
-    def from_cache(cls, value: Any) -> SiteState:
-        if not isinstance(value, dict) or not value.get("on"):
-            return OFF
-        state = cls(True, value.get("since"), value.get("until"), value.get("by", ""))
-        # Caches may keep a key past its timeout; the end time decides.
-        if state.until is not None and state.until <= time.time():
-            return OFF
-        return state
+    @property
+    def on(self) -> bool:
+        # The record has no expiry in the cache: its end time decides.
+        return self.turned_on and (self.until is None or self.until > time.time())
+
+    @property
+    def ran_out(self) -> bool:
+        return self.turned_on and not self.on
 
     def seconds_left(self) -> int | None:
-        if self.until is None:
+        """Until the end of an "on" period, or None when there is none."""
+        if self.until is None or not self.on:
             return None
         return max(1, math.ceil(self.until - time.time()))
 
+    @classmethod
+    def from_record(cls, value: Any) -> SiteState | None:
+        """The state a cached value records, or None for no (usable) record."""
+        if not isinstance(value, dict) or not isinstance(value.get("on"), bool):
+            return None
+        return cls(
+            value["on"], value.get("since"), value.get("until"), value.get("by", "")
+        )
 
-OFF = SiteState(False)
+    def record(self) -> dict[str, Any]:
+        return {
+            "on": self.turned_on,
+            "since": self.since,
+            "until": self.until,
+            "by": self.by,
+        }
+
+
+ASSUMED_OFF = SiteState(False)
+ASSUMED_ON = SiteState(True, by="DJANGO_READ_ONLY_FAIL_CLOSED")
+
+
+def shown(timestamp: float) -> str:
+    """A time for people: in the current time zone, which it names."""
+    moment = localtime(datetime.fromtimestamp(timestamp, timezone.utc))
+    text = moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+    offset = moment.strftime("%z")
+    if offset != "+0000":
+        text += f" (UTC{offset[:3]}:{offset[3:]})"
+    return text
+
+
+class NotStored(Exception):
+    """The cache did not keep what the switch wrote."""
+
+
+def switch_cache() -> BaseCache:
+    return caches[setting("DJANGO_READ_ONLY_CACHE")]
 
 
 class SiteSwitch:
     def __init__(self) -> None:
-        self.known = OFF
+        self.known: SiteState | None = None
         self.read_at = -math.inf
+        self.was_on = False
+        self.record_missing = False
 
     def current(self) -> SiteState:
-        if not self.due():
+        if self.known is not None and not self.due():
             return self.known
         try:
-            value = caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY)
+            with temp_writes():
+                value = switch_cache().get(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.record(value)
+        return self.take(value)
 
     async def acurrent(self) -> SiteState:
-        if not self.due():
+        if self.known is not None and not self.due():
             return self.known
         try:
-            value = await caches[setting("DJANGO_READ_ONLY_CACHE")].aget(KEY)
+            async with temp_writes():
+                value = await switch_cache().aget(KEY)
         except Exception as error:
             return self.keep_after(error)
-        return self.record(value)
+        return self.take(value)
 
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
@@ -79,47 +136,113 @@ class SiteSwitch:
         refresh: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
         return time.monotonic() - self.read_at >= refresh
 
-    def record(self, value: Any) -> SiteState:
+    def take(self, value: Any) -> SiteState:
         """Take a value just read from (or written to) the cache as the state."""
-        state = SiteState.from_cache(value)
-        if state != self.known:
-            logger.info("Site read-only mode is now %s", "on" if state.on else "off")
-        self.known = state
-        AUDIT.update(site=state.on)
-        # Only now: a thread that finds the state fresh must also find it new.
-        self.read_at = time.monotonic()
+        state = SiteState.from_record(value)
+        if state is not None:
+            self.record_missing = False
+        else:
+            state, kept = self.fallback()
+            if not self.record_missing:
+                self.record_missing = True
+                logger.warning(
+                    "No record of the site read-only switch in cache %r (likely "
+                    "causes: %s%s); %s. Run `manage.py read_only on` or `off` to "
+                    "store one.",
+                    setting("DJANGO_READ_ONLY_CACHE"),
+                    LOST_RECORD_CAUSES,
+                    "" if self.known is not None else ", or none was stored yet",
+                    kept,
+                )
+        self.settle(state)
         return state
 
     def keep_after(self, error: Exception) -> SiteState:
-        # Try again after the interval, not on every request meanwhile.
-        self.read_at = time.monotonic()
+        state, kept = self.fallback()
         logger.warning(
-            "Could not read the site read-only switch from cache %r (%s: %s); "
-            "keeping the last known state: %s.",
+            "Could not read the site read-only switch from cache %r (%s: %s); %s.",
             setting("DJANGO_READ_ONLY_CACHE"),
             type(error).__name__,
             error,
-            "on" if self.known.on else "off",
+            kept,
         )
-        return self.known
+        # Try again after the interval, not on every request meanwhile.
+        self.settle(state)
+        return state
+
+    def fallback(self) -> tuple[SiteState, str]:
+        """The state to go on with when there is no record to read, and why."""
+        if self.known is not None:
+            return self.known, f"keeping the last known state: {on_off(self.known)}"
+        fail_closed = bool(setting("DJANGO_READ_ONLY_FAIL_CLOSED"))
+        state = ASSUMED_ON if fail_closed else ASSUMED_OFF
+        return state, (
+            f"this process knew no state yet, so it assumes {on_off(state)} "
+            f"(DJANGO_READ_ONLY_FAIL_CLOSED is {fail_closed})"
+        )
+
+    def settle(self, state: SiteState) -> None:
+        on = state.on
+        if on != self.was_on:
+            logger.info("Site read-only mode is now %s%s", on_off(state), ended(state))
+        self.was_on = on
+        self.known = state
+        AUDIT.update(site=on)
+        # Only now: a thread that finds the state fresh must also find it new.
+        self.read_at = time.monotonic()
 
     def turn_on(self, seconds: float | None) -> SiteState:
         now = time.time()
-        value = {
-            "on": True,
-            "since": now,
-            "until": None if seconds is None else now + seconds,
-            "by": f"{os_user()}@{socket.gethostname()}",
-        }
-        caches[setting("DJANGO_READ_ONLY_CACHE")].set(KEY, value, timeout=seconds)
-        return self.record(value)
+        until = None if seconds is None else now + seconds
+        return self.store(SiteState(True, now, until, operator()))
 
     def turn_off(self) -> SiteState:
-        caches[setting("DJANGO_READ_ONLY_CACHE")].delete(KEY)
-        return self.record(None)
+        return self.store(SiteState(False, time.time(), None, operator()))
 
-    def read_now(self) -> SiteState:
-        return self.record(caches[setting("DJANGO_READ_ONLY_CACHE")].get(KEY))
+    def store(self, state: SiteState) -> SiteState:
+        """Write the record, and read it back: caches may drop writes silently."""
+        cache = switch_cache()
+        with temp_writes():
+            # No expiry: an "on" record must not vanish into "no record".
+            cache.set(KEY, state.record(), timeout=None)
+            stored = SiteState.from_record(cache.get(KEY))
+        if stored != state:
+            raise NotStored(
+                f"cache {setting('DJANGO_READ_ONLY_CACHE')!r} did not keep the new "
+                f"state: reading it back gave {describe_record(stored)}. A dummy "
+                "cache keeps nothing; Django's database cache hides database errors "
+                "(check that its table exists, `manage.py createcachetable`, and "
+                "that the database accepts writes); another operator may also have "
+                "changed it at the same moment"
+            )
+        self.take(state.record())
+        return state
+
+    def read_record(self) -> SiteState | None:
+        """The record in the cache now, or None when there is none."""
+        with temp_writes():
+            value = switch_cache().get(KEY)
+        return SiteState.from_record(value)
+
+
+def operator() -> str:
+    return f"{os_user()}@{socket.gethostname()}"
+
+
+def ended(state: SiteState) -> str:
+    if state.ran_out and state.until is not None:
+        return f": the period set by {state.by} ended at {shown(state.until)}"
+    return ""
+
+
+def on_off(state: SiteState) -> str:
+    return "on" if state.on else "off"
+
+
+def describe_record(state: SiteState | None) -> str:
+    if state is None:
+        return "no record"
+    return f"{'on' if state.turned_on else 'off'} by {state.by or 'nobody'}"
 
 
 SWITCH = SiteSwitch()
