@@ -39,7 +39,7 @@ from django.conf import settings
 
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
-UNSET_SOURCE = "the default (DJANGO_READ_ONLY is not set)"
+UNSET_SOURCE = "the default (DJANGO_READ_ONLY is unset or empty)"
 UNSET = object()
 
 

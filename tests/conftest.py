@@ -10,8 +10,8 @@ from django.db import connections
 
 from readonly_scopes import ipython
 from readonly_scopes.backstop import reload_coverage
-from readonly_scopes.switch import SWITCH
 from readonly_scopes.state import FLAG
+from readonly_scopes.switch import SWITCH
 
 BACKENDS = {
     "sqlite": ("default", None),

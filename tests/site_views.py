@@ -34,3 +34,8 @@ def exempt_header(request: HttpRequest) -> bool:
 
 
 NOT_CALLABLE = 42
+
+
+def exempt_broken(request: HttpRequest) -> bool:
+    """An exemption callable with a bug, as a project may deploy one."""
+    return request.user.is_maintainer  # type: ignore[union-attr, no-any-return]

@@ -6,7 +6,7 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from readonly_scopes.checks import AUTHENTICATION, MIDDLEWARE
+from readonly_scopes.checks import AUTHENTICATION, MIDDLEWARE, check_cache_timeouts
 from readonly_scopes.conf import setting
 
 
@@ -102,3 +102,99 @@ def test_exempt_callable_that_imports_is_fine() -> None:
 def test_user_exemption_is_fine_without_the_middleware() -> None:
     assert ours(DJANGO_READ_ONLY_EXEMPT_SUPERUSERS=True, MIDDLEWARE=[]) == []
     assert ours(DJANGO_READ_ONLY_EXEMPT_SUPERUSERS=True) == []
+
+
+def timeout_warnings(cache: dict[str, Any]) -> list[tuple[str, str]]:
+    # The backends' libraries need not be installed for the check to read them.
+    with override_settings(CACHES={"default": cache}):
+        return [(message.id or "", message.msg) for message in check_cache_timeouts()]
+
+
+REDIS = "django.core.cache.backends.redis.RedisCache"
+PYMEMCACHE = "django.core.cache.backends.memcached.PyMemcacheCache"
+
+
+@pytest.mark.parametrize(
+    ("cache", "missing"),
+    [
+        (
+            {"BACKEND": REDIS, "LOCATION": "redis://r:6379"},
+            "socket_timeout or socket_connect_timeout",
+        ),
+        (
+            {
+                "BACKEND": REDIS,
+                "LOCATION": "redis://r:6379",
+                "OPTIONS": {"socket_timeout": 1},
+            },
+            "socket_connect_timeout",
+        ),
+        (
+            {
+                "BACKEND": REDIS,
+                "LOCATION": [
+                    "redis://a?socket_timeout=1&socket_connect_timeout=1",
+                    "redis://b",
+                ],
+            },
+            "socket_timeout or socket_connect_timeout",
+        ),
+        (
+            {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://r"},
+            "SOCKET_TIMEOUT or SOCKET_CONNECT_TIMEOUT",
+        ),
+        (
+            {"BACKEND": PYMEMCACHE, "LOCATION": "m:11211", "OPTIONS": {"timeout": 0.5}},
+            "connect_timeout",
+        ),
+    ],
+)
+def test_a_cache_without_timeouts_is_a_warning(
+    cache: dict[str, Any], missing: str
+) -> None:
+    assert timeout_warnings(cache) == [
+        (
+            "readonly_scopes.W002",
+            (
+                "The site read-only switch is kept in cache 'default', which sets "
+                f"no {missing}: if the cache server hangs (stopped rather than down), "
+                "each request that reads the switch waits as long as the operating "
+                "system lets a connection hang, minutes."
+            ),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        {
+            "BACKEND": REDIS,
+            "LOCATION": "redis://r",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        },
+        {
+            "BACKEND": REDIS,
+            "LOCATION": "redis://a?socket_timeout=1&socket_connect_timeout=1,redis://b?socket_timeout=1&socket_connect_timeout=1",
+        },
+        {
+            "BACKEND": PYMEMCACHE,
+            "LOCATION": "m:11211",
+            "OPTIONS": {"timeout": 0.5, "connect_timeout": 0.5},
+        },
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+    ],
+)
+def test_a_cache_with_timeouts_is_fine(cache: dict[str, Any]) -> None:
+    assert timeout_warnings(cache) == []
+
+
+def test_the_timeout_warning_says_what_to_add() -> None:
+    with override_settings(CACHES={"default": {"BACKEND": REDIS, "LOCATION": "r"}}):
+        assert [id for id, _ in ours()] == ["readonly_scopes.W002"]
+        [message] = check_cache_timeouts()
+    assert message.hint == (
+        'Add "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} to '
+        "CACHES['default']: a hung cache then costs at most that many seconds, and "
+        "the switch keeps its last known state."
+    )

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import datetime
 import json
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
-from django.test import AsyncClient, Client, override_settings
+from django.core.cache import caches
+from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from readonly_scopes import disable_writes
-from readonly_scopes.switch import SWITCH
+from readonly_scopes.context_processors import read_only
+from readonly_scopes.switch import KEY, SWITCH
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -243,3 +248,74 @@ def test_plain_page_without_the_template(client: Client) -> None:
         b"<!doctype html><title>Read-only</title><p>The site is in read-only mode: "
         b"changes cannot be saved right now.</p>"
     )
+
+
+@pytest.mark.usefixtures("site_read_only")
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("tests.site_views.exempt_broken", "AttributeError"),
+        ("tests.site_views.missing", "ImportError"),
+    ],
+)
+def test_a_broken_exemption_fails_safe(
+    client: Client, caplog: pytest.LogCaptureFixture, path: str, error: str
+) -> None:
+    Item.objects.create(name="kept")
+    with (
+        override_settings(
+            DJANGO_READ_ONLY_EXEMPT=path, DJANGO_READ_ONLY_CACHE_REFRESH=60
+        ),
+        caplog.at_level(logging.INFO, "readonly_scopes"),
+    ):
+        reads = [client.get("/items/").status_code for _ in range(3)]
+        writes = [client.post("/items/", {"name": "x"}).status_code for _ in range(3)]
+    assert reads == [200] * 3
+    assert writes == [503] * 3
+    assert names() == ["kept"]
+    errors = [
+        record
+        for record in caplog.records
+        if record.name == "readonly_scopes" and record.levelno >= logging.ERROR
+    ]
+    assert len(errors) == 1
+    assert errors[0].getMessage() == (
+        "Could not decide whether request GET /items/ is exempt from read-only mode "
+        f"(DJANGO_READ_ONLY_EXEMPT is {path!r}); treating it as not exempt. Logged "
+        "at most once every 60 s."
+    )
+    assert errors[0].exc_info is not None
+    assert errors[0].exc_info[0] is not None
+    assert error in [cls.__name__ for cls in errors[0].exc_info[0].__mro__]
+
+
+@pytest.mark.usefixtures("site_read_only")
+def test_a_broken_exemption_is_logged_again_after_the_interval(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        override_settings(DJANGO_READ_ONLY_EXEMPT="tests.site_views.missing"),
+        caplog.at_level(logging.ERROR, "readonly_scopes"),
+    ):
+        # The test settings' refresh interval is 1 ms.
+        deadline = time.monotonic() + 10
+        while [r.name for r in caplog.records].count("readonly_scopes") < 2:
+            assert time.monotonic() < deadline
+            assert client.get("/items/").status_code == 200
+
+
+def test_a_period_that_ran_out_is_no_end_while_the_flag_is_on(client: Client) -> None:
+    caches["default"].set(KEY, {"on": True, "since": 0.0, "until": time.time() - 1})
+    disable_writes()
+    response = client.post("/items/", {"name": "x"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert client.get("/banner/").content.strip() == b"READ-ONLY"
+
+
+@override_settings(TIME_ZONE="Asia/Kolkata")
+def test_banner_time_is_aware_and_in_the_current_zone() -> None:
+    SWITCH.turn_on(3600)
+    until = read_only(RequestFactory().get("/"))["read_only_site"]["until"]
+    assert until.utcoffset() == datetime.timedelta(hours=5, minutes=30)
+    assert until.tzname() == "IST"

@@ -5,7 +5,12 @@ from django.test import override_settings
 
 import readonly_scopes
 from readonly_scopes import disable_writes, enable_writes, writes_allowed
-from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE
+from readonly_scopes.state import (
+    ENVIRONMENT_SOURCE,
+    FLAG,
+    SETTING_SOURCE,
+    UNSET_SOURCE,
+)
 
 
 def test_writes_allowed_by_default() -> None:
@@ -21,7 +26,8 @@ def test_environment_variable_counts_when_non_empty(
     monkeypatch.setenv("DJANGO_READ_ONLY", value)
     FLAG.load_from_configuration()
     assert writes_allowed() is not read_only
-    assert FLAG.source == ENVIRONMENT_SOURCE
+    # An empty value is no value: the log must not blame the variable.
+    assert FLAG.source == (ENVIRONMENT_SOURCE if value else UNSET_SOURCE)
 
 
 @pytest.mark.parametrize(
