@@ -47,10 +47,10 @@ class Site:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tmp_path / f"server-{self.port}.log"
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, **environment: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "django", *args],
-            env=self.env,
+            env={**self.env, **environment},
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -1,7 +1,8 @@
 """
 Settings for the servers the live-site tests start in other processes: one
-SQLite file, and a cache the test process shares with them (a directory, or
-Redis when READONLY_SCOPES_LIVE_REDIS gives its address).
+SQLite file, and a cache the test process shares with them (a directory,
+Redis when READONLY_SCOPES_LIVE_REDIS gives its address, or the database cache
+when READONLY_SCOPES_LIVE_CACHE is "database").
 """
 
 from __future__ import annotations
@@ -17,13 +18,21 @@ DATABASES = {
         "OPTIONS": {"timeout": 60},
     }
 }
+TIMEOUT = float(os.environ.get("READONLY_SCOPES_LIVE_TIMEOUT", "1"))
 if os.environ.get("READONLY_SCOPES_LIVE_REDIS"):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["READONLY_SCOPES_LIVE_REDIS"],
             "KEY_PREFIX": os.environ["READONLY_SCOPES_LIVE_PREFIX"],
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+            "OPTIONS": {"socket_timeout": TIMEOUT, "socket_connect_timeout": TIMEOUT},
+        }
+    }
+elif os.environ.get("READONLY_SCOPES_LIVE_CACHE") == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "rs_live_cache",
         }
     }
 else:
@@ -36,6 +45,7 @@ else:
 DJANGO_READ_ONLY_CACHE_REFRESH = float(
     os.environ.get("READONLY_SCOPES_LIVE_REFRESH", "0.2")
 )
+DJANGO_READ_ONLY_FAIL_CLOSED = bool(os.environ.get("READONLY_SCOPES_LIVE_FAIL_CLOSED"))
 DJANGO_READ_ONLY_EXEMPT_PATHS = ["/exempt/"]
 DJANGO_READ_ONLY_EXEMPT = "tests.site_views.exempt_header"
 ALLOWED_HOSTS = ["127.0.0.1"]
