@@ -10,6 +10,8 @@ from readonly_scopes.errors import DjangoReadOnlyError, ReadOnlyError
 from readonly_scopes.scopes import read_only, temp_writes
 from readonly_scopes.state import FLAG, caller_origin, writes_allowed
 
+__version__ = "1.1.0"
+
 __all__ = [
     "DjangoReadOnlyError",
     "ReadOnlyError",
