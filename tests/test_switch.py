@@ -24,6 +24,7 @@ from readonly_scopes.switch import (
     SiteSwitch,
     shown,
 )
+from tests.testapp.models import Item
 
 
 @pytest.fixture
@@ -356,3 +357,17 @@ def test_no_thread_sees_an_old_state_once_it_is_due(
     finally:
         resume.set()
         first.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_does_not_blame_an_unset_variable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    SWITCH.turn_on(None)  # The audit log is on; this write is outside any scope.
+    with caplog.at_level(logging.INFO, "readonly_scopes"):
+        Item.objects.create(name="by a command")
+    [message] = caplog.messages
+    assert message.startswith(
+        "Write ran while read-only mode is configured, allowed by the default "
+        "(DJANGO_READ_ONLY is unset or empty), on database 'default': INSERT"
+    )
