@@ -2,7 +2,7 @@
 The switch as operators deploy it: a real Redis server that these tests start
 on a port of their own (and restart, flush and stop), and Django's database
 cache driven from an operator shell with DJANGO_READ_ONLY=1, each with a web
-server in another process.
+server in another process; and a broken exemption function in such a server.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -246,3 +247,28 @@ def test_database_cache_from_a_read_only_operator_shell(tmp_path: Path) -> None:
     assert "Could not read" not in log
     assert "No record" not in log
     assert site.names() == {"before", "probe"}
+
+
+def test_a_broken_exemption_in_a_real_server(tmp_path: Path) -> None:
+    site = Site(
+        tmp_path,
+        READONLY_SCOPES_LIVE_EXEMPT="tests.site_views.exempt_broken",
+        READONLY_SCOPES_LIVE_REFRESH="60",  # Also the interval between its ERRORs.
+    )
+    site.manage("migrate", "--run-syncdb", "-v", "0")
+    site.manage("read_only", "on")
+    with running(site, "wsgi"):
+        url = f"http://127.0.0.1:{site.port}/items/"
+        reads = []
+        for _ in range(5):
+            with urllib.request.urlopen(url, timeout=60) as response:
+                reads.append(response.status)
+        writes = [site.post("/items/", "x") for _ in range(5)]
+    assert reads == [200] * 5
+    assert writes == [503] * 5
+    log = site.log.read_text()
+    assert log.count("Could not decide whether request") == 1
+    assert (
+        "AttributeError: 'AnonymousUser' object has no attribute 'is_maintainer'" in log
+    )
+    assert "x" not in site.names()

@@ -47,7 +47,9 @@ DJANGO_READ_ONLY_CACHE_REFRESH = float(
 )
 DJANGO_READ_ONLY_FAIL_CLOSED = bool(os.environ.get("READONLY_SCOPES_LIVE_FAIL_CLOSED"))
 DJANGO_READ_ONLY_EXEMPT_PATHS = ["/exempt/"]
-DJANGO_READ_ONLY_EXEMPT = "tests.site_views.exempt_header"
+DJANGO_READ_ONLY_EXEMPT = os.environ.get(
+    "READONLY_SCOPES_LIVE_EXEMPT", "tests.site_views.exempt_header"
+)
 ALLOWED_HOSTS = ["127.0.0.1"]
 LOGGING = {
     "version": 1,
