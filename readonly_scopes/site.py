@@ -18,8 +18,9 @@ from typing import Any
 
 from django.core.cache import caches
 
-from readonly_scopes.audit import AUDIT, logger, os_user
+from readonly_scopes.audit import logger, os_user
 from readonly_scopes.conf import setting
+from readonly_scopes.state import AUDIT, recompute
 
 KEY = "readonly_scopes:site"
 
@@ -85,7 +86,7 @@ class SiteSwitch:
         if state != self.known:
             logger.info("Site read-only mode is now %s", "on" if state.on else "off")
         self.known = state
-        AUDIT.update(site=state.on)
+        recompute()
         # Only now: a thread that finds the state fresh must also find it new.
         self.read_at = time.monotonic()
         return state
@@ -123,3 +124,4 @@ class SiteSwitch:
 
 
 SWITCH = SiteSwitch()
+AUDIT.add_source(lambda: SWITCH.known.on)

@@ -15,7 +15,8 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
-from readonly_scopes.audit import AUDIT, project_frame
+from readonly_scopes.audit import project_frame
+from readonly_scopes.state import AUDIT, FLAG
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +66,7 @@ def test_writes_allowed_while_configured_read_only_are_noted(
                 Item.objects.create(name="fix")
             enable_writes()
             Item.objects.filter(name="fix").update(name="fixed")
-    assert (AUDIT.on, AUDIT.configured) == (False, False)
+    assert (AUDIT.on, FLAG.configured) == (False, False)
     messages = [message for _, message in records(caplog)]
     assert messages[0].startswith(
         "Write ran while read-only mode is configured, allowed by temp_writes() "

@@ -21,6 +21,7 @@ from readonly_scopes import (
     temp_writes,
 )
 from readonly_scopes.classify import statement_text
+from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
 from tests.testapp.models import Item
 
@@ -216,9 +217,7 @@ def blocked_message(alias: str = "default") -> str:
 
 def test_message_for_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
-    from readonly_scopes.state import FLAG
-
-    FLAG.load_from_configuration()
+    load_flag()
     message = blocked_message()
     assert message.startswith("Write blocked on database 'default': INSERT INTO ")
     assert (

@@ -10,8 +10,8 @@ from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.test import override_settings
 
-from readonly_scopes.audit import AUDIT
 from readonly_scopes.site import KEY, OFF, SWITCH, SiteState, SiteSwitch
+from readonly_scopes.state import AUDIT
 
 
 def test_switch_is_off_until_turned_on() -> None:
@@ -21,10 +21,10 @@ def test_switch_is_off_until_turned_on() -> None:
     assert state.until is None
     assert "@" in state.by
     assert SiteSwitch().current() == state
-    assert AUDIT.site is True
+    assert AUDIT.on is True
     SWITCH.turn_off()
     assert SiteSwitch().current() == OFF
-    assert AUDIT.site is False
+    assert AUDIT.on is False
 
 
 def test_a_duration_turns_it_off_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:

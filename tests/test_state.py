@@ -5,6 +5,7 @@ from django.test import override_settings
 
 import readonly_scopes
 from readonly_scopes import disable_writes, enable_writes, writes_allowed
+from readonly_scopes.flag import load_flag
 from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE
 
 
@@ -19,7 +20,7 @@ def test_environment_variable_counts_when_non_empty(
     monkeypatch: pytest.MonkeyPatch, value: str, read_only: bool
 ) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", value)
-    FLAG.load_from_configuration()
+    load_flag()
     assert writes_allowed() is not read_only
     assert FLAG.source == ENVIRONMENT_SOURCE
 
