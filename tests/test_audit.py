@@ -4,7 +4,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 from django.test import override_settings
 
 from readonly_scopes import (
@@ -19,8 +18,6 @@ from readonly_scopes.audit import project_frame
 from readonly_scopes.state import AUDIT, FLAG
 from tests.testapp.models import Item
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 HERE = __file__
 
 
@@ -32,6 +29,7 @@ def records(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_blocked_statement_is_a_warning_naming_project_code(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -45,6 +43,7 @@ def test_blocked_statement_is_a_warning_naming_project_code(
     assert "test_blocked_statement_is_a_warning_naming_project_code()" in message
 
 
+@pytest.mark.django_db(transaction=True)
 @override_settings(DJANGO_READ_ONLY_WARN_ONLY=True)
 def test_warn_only_logs_and_runs(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, "readonly_scopes"), read_only():
@@ -54,6 +53,7 @@ def test_warn_only_logs_and_runs(caplog: pytest.LogCaptureFixture) -> None:
     assert message.startswith("Write let through in warn-only mode on database")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_writes_allowed_while_configured_read_only_are_noted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -81,6 +81,7 @@ def test_writes_allowed_while_configured_read_only_are_noted(
     assert len(messages) == 3
 
 
+@pytest.mark.django_db(transaction=True)
 def test_nothing_is_noted_when_not_configured_read_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -109,4 +110,3 @@ def test_project_frame_without_project_code() -> None:
     exec(compile("result = project_frame()", "<string>", "exec"), namespace)
     # The test runner's own frames are in site-packages, this file is not.
     assert str(namespace["result"]).startswith(HERE)
-    assert connections["default"].vendor == "sqlite"
