@@ -19,8 +19,22 @@ def ours(**overrides: Any) -> list[tuple[str, str]]:
         ]
 
 
-def test_test_settings_pass() -> None:
-    assert ours() == []
+def test_valid_values_of_every_setting_pass() -> None:
+    assert (
+        ours(
+            DJANGO_READ_ONLY_CACHE="default",
+            DJANGO_READ_ONLY_CACHE_REFRESH=0.5,
+            DJANGO_READ_ONLY_RETRY_AFTER=120,
+            DJANGO_READ_ONLY_EXEMPT_PATHS=("/admin/", "/"),
+            DJANGO_READ_ONLY_EXEMPT_URL_NAMES=["login"],
+            DJANGO_READ_ONLY_EXEMPT_STAFF=True,
+            DJANGO_READ_ONLY_EXEMPT_SUPERUSERS=False,
+            DJANGO_READ_ONLY_EXEMPT="tests.site_views.exempt_header",
+            DJANGO_READ_ONLY_ALLOWED_TABLES=[],
+            DJANGO_READ_ONLY_WARN_ONLY=True,
+        )
+        == []
+    )
 
 
 def hints(**overrides: Any) -> list[str]:

@@ -6,7 +6,14 @@ from django.test import override_settings
 import readonly_scopes
 from readonly_scopes import disable_writes, enable_writes, writes_allowed
 from readonly_scopes.flag import load_flag
-from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE
+from readonly_scopes.site import SWITCH
+from readonly_scopes.state import (
+    AUDIT,
+    ENVIRONMENT_SOURCE,
+    EXTRA_WORK,
+    FLAG,
+    SETTING_SOURCE,
+)
 
 
 def test_writes_allowed_by_default() -> None:
@@ -72,3 +79,25 @@ def test_public_names() -> None:
     assert sorted(readonly_scopes.__all__) == readonly_scopes.__all__
     for name in readonly_scopes.__all__:
         assert hasattr(readonly_scopes, name)
+
+
+def test_derived_bits_follow_their_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    with override_settings(DJANGO_READ_ONLY=True):
+        assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+        # Allowed by a call, still configured read-only: writes are noted.
+        enable_writes()
+        assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    load_flag()
+    assert AUDIT.on
+    monkeypatch.delenv("DJANGO_READ_ONLY")
+    load_flag()
+    SWITCH.turn_on(None)
+    assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+    SWITCH.turn_off()
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
+        assert (AUDIT.on, EXTRA_WORK.on) == (False, True)
+    assert EXTRA_WORK.on is False
