@@ -95,7 +95,7 @@ def writes_enabled(how: str) -> None:
     logger.info("Writes enabled by %s, as OS user %s", how, os_user())
 
 
-def request_exempt(method: str, path: str, reason: str) -> None:
+def request_exempt(method: str | None, path: str, reason: str) -> None:
     logger.info("Writes enabled for request %s %s (exempt: %s)", method, path, reason)
 
 

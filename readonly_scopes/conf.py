@@ -238,7 +238,7 @@ class Conf:
             value = tuple(value)
         setattr(self, rule.attribute, value)
 
-    if not TYPE_CHECKING:
+    if not TYPE_CHECKING:  # pragma: no branch
         # Only for code that runs before the app is ready (the slots are not
         # filled yet): read everything then. Hidden from mypy, which would
         # otherwise accept any attribute name.

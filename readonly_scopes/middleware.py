@@ -71,12 +71,7 @@ class ReadOnlySiteMiddleware:
         setattr(request, ATTRIBUTE, RequestMode(state, reason))
         if reason is None:
             return read_only()
-        audit.logger.info(
-            "Writes enabled for request %s %s (exempt: %s)",
-            request.method,
-            request.path,
-            reason,
-        )
+        audit.request_exempt(request.method, request.path, reason)
         return temp_writes()
 
     def process_exception(

@@ -159,10 +159,6 @@ class Activation:
         where = self.where
         return where if isinstance(where, Origin) else Origin.of(*where)
 
-    def close(self) -> None:
-        self.open = False
-        self.writes_pass = False
-
 
 current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
     "readonly_scopes_activation", default=FLAG

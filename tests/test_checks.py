@@ -49,6 +49,7 @@ def hints(**overrides: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("name", "value", "expected", "write"),
     [
+        ("DJANGO_READ_ONLY_CACHE", None, "a cache alias, a key of CACHES", "default"),
         ("DJANGO_READ_ONLY_CACHE_REFRESH", 0, "a number of seconds above 0", 5),
         ("DJANGO_READ_ONLY_CACHE_REFRESH", "5", "a number of seconds above 0", 5),
         ("DJANGO_READ_ONLY_CACHE_REFRESH", "soon", "a number of seconds above 0", 5),
