@@ -178,6 +178,9 @@ class Problem(NamedTuple):
     def what(self) -> str:
         return f"{self.name} is {self.value!r}; it must be {self.rule.expected}."
 
+    def __str__(self) -> str:
+        return f"{self.what()} {self.fix()}"
+
     def fix(self) -> str:
         suggestion = self.rule.suggest(self.value, self.rule.default)
         return (
@@ -227,11 +230,9 @@ class Conf:
 
     def reload(self, name: str) -> None:
         rule = RULES[name]
-        found = problem(name)
-        if found is None:
-            value = getattr(settings, name, rule.default)
-        else:
-            audit.invalid_setting(f"{found.what()} {found.fix()}")
+        value = getattr(settings, name, rule.default)
+        if not rule.valid(value):
+            audit.invalid_setting(str(Problem(name, value, rule)))
             value = rule.default
         # Lists become tuples: the values are shared by every request.
         if isinstance(value, list):
@@ -254,7 +255,10 @@ ATTRIBUTES = {name: rule.attribute for name, rule in RULES.items()}
 
 
 def setting(name: str) -> Any:
-    """A setting's value by name, or its default when it is absent or invalid."""
+    """
+    A setting's value by name, or its default when it is absent or invalid;
+    ``CONF``'s attributes give the same values, typed.
+    """
     return getattr(CONF, ATTRIBUTES[name])
 
 

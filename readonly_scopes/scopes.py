@@ -9,6 +9,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from functools import wraps
+from types import CodeType
 from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
@@ -50,7 +51,7 @@ class Scope:
     def __repr__(self) -> str:
         return self.kind
 
-    def open(self, where: tuple[Any, int] | Origin) -> Activation:
+    def open(self, where: tuple[CodeType, int] | Origin) -> Activation:
         # Built attribute by attribute: calling a class with an __init__ costs
         # more than the rest of entering a scope.
         activation: Activation = new(Activation)
