@@ -8,8 +8,9 @@ The two commands a fresh checkout needs:
 Both work in .venv, made with the Python that runs this script, and install
 what they need there. ``python3 dev.py test -k scopes`` passes its arguments to
 pytest and runs only that (no linting, no coverage threshold).
-``python3 dev.py benchmark [guard|backstop]`` measures the guard beside
-django-read-only's, and the database backstop's cost per database.
+``python3 dev.py benchmark [guard|backstop|instructions]`` measures the guard
+beside django-read-only's, the database backstop's cost per database, and the
+instructions a scope and the live-site middleware cost (with valgrind).
 """
 
 from __future__ import annotations
@@ -113,11 +114,15 @@ def test(args: list[str]) -> None:
     run(PYTHON, __file__, "suite", *args)
 
 
-BENCHMARKS = {"guard": "guard_overhead.py", "backstop": "backstop.py"}
+BENCHMARKS = {
+    "guard": "guard_overhead.py",
+    "backstop": "backstop.py",
+    "instructions": "instructions.py",
+}
 
 
 def benchmark(args: list[str]) -> None:
-    """``benchmark [guard|backstop] [options]``: one benchmark, or both."""
+    """``benchmark [guard|backstop|instructions] [options]``: one, or all."""
     install(["requirements/benchmark.txt"])
     names = [args.pop(0)] if args and args[0] in BENCHMARKS else list(BENCHMARKS)
     for name in names:

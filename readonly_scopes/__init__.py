@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from readonly_scopes import audit, ipython
-from readonly_scopes.backstop import follow
+from readonly_scopes import ipython
 from readonly_scopes.errors import DjangoReadOnlyError, ReadOnlyError
+from readonly_scopes.flag import set_flag
 from readonly_scopes.scopes import read_only, temp_writes
-from readonly_scopes.state import FLAG, caller_origin, writes_allowed
+from readonly_scopes.state import caller_origin, writes_allowed
 
 __version__ = "1.1.0"
 
@@ -26,16 +26,12 @@ __all__ = [
 
 def enable_writes() -> None:
     """Allow writes for the whole process, except inside read_only() scopes."""
-    source = f"enable_writes() called at {caller_origin(1)}"
-    FLAG.set(False, source)
-    follow()
-    audit.writes_enabled(source)
+    set_flag(False, f"enable_writes() called at {caller_origin(1)}")
 
 
 def disable_writes() -> None:
     """Block writes for the whole process, except inside temp_writes() scopes."""
-    FLAG.set(True, f"disable_writes() called at {caller_origin(1)}")
-    follow()
+    set_flag(True, f"disable_writes() called at {caller_origin(1)}")
 
 
 def load_ipython_extension(shell: Any) -> None:

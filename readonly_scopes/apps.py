@@ -7,12 +7,12 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 from readonly_scopes.allowlist import ALLOWED
-from readonly_scopes.audit import AUDIT
-from readonly_scopes.backstop import follow, reload_coverage
+from readonly_scopes.backstop import reload_coverage
 from readonly_scopes.checks import check_settings
+from readonly_scopes.conf import CONF, RULES
 from readonly_scopes.enforcement import ENFORCEMENT, SETTING
+from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import install, install_on_created
-from readonly_scopes.state import FLAG
 
 
 class ReadOnlyScopesConfig(AppConfig):
@@ -20,6 +20,9 @@ class ReadOnlyScopesConfig(AppConfig):
     verbose_name = "readonly_scopes"
 
     def ready(self) -> None:
+        # In every process, web ones included, where system checks do not run:
+        # an invalid setting is logged here, once, and its default applies.
+        CONF.load()
         load_flag()
         ENFORCEMENT.load_from_configuration()
         ALLOWED.load_from_configuration()
@@ -33,15 +36,12 @@ class ReadOnlyScopesConfig(AppConfig):
         )
 
 
-def load_flag() -> None:
-    FLAG.load_from_configuration()
-    AUDIT.update(configured=not FLAG.writes_pass)
-
-
 def reload_setting(setting: str, **kwargs: object) -> None:
+    # The value first: what is reloaded below reads it.
+    if setting in RULES:
+        CONF.reload(setting)
     if setting == "DJANGO_READ_ONLY":
         load_flag()
-        follow()
     elif setting in (SETTING, "DJANGO_READ_ONLY_WARN_ONLY"):
         reload_coverage()
     elif setting == "DJANGO_READ_ONLY_ALLOWED_TABLES":

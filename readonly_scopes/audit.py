@@ -1,13 +1,15 @@
 """
-Logging on the ``readonly_scopes`` logger:
+The package's log: every line readonly_scopes writes, on the
+``readonly_scopes`` logger.
 
+* ERROR for each setting with an invalid value, when it is read;
 * WARNING for each statement blocked (or, in warn-only mode, that would have
   been), with the SQL, the alias and the first frame in project code;
 * INFO for each write that ran while the configured state was read-only
   (``DJANGO_READ_ONLY``, or the site switch) because a scope or
   ``enable_writes()`` allowed it;
-* INFO each time writes are enabled: where, and by which OS user, or for
-  which request.
+* INFO each time the process flag changes, and each time writes are enabled
+  otherwise: where, and by which OS user, or for which request.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import asgiref
 import django
 
 from readonly_scopes.classify import shorten
-from readonly_scopes.state import EXTRA_WORK
 
 logger = logging.getLogger("readonly_scopes")
 # Silent until the project configures logging: not printed to stderr by
@@ -43,30 +44,6 @@ NOT_PROJECT = tuple(
         os.path.dirname(__file__),
     }
 )
-
-
-class Audit:
-    """Whether writes that run are logged: only while configured read-only."""
-
-    __slots__ = ("configured", "on", "site")
-
-    def __init__(self) -> None:
-        self.configured = False
-        self.site = False
-        self.on = False
-
-    def update(
-        self, *, configured: bool | None = None, site: bool | None = None
-    ) -> None:
-        if configured is not None:
-            self.configured = configured
-        if site is not None:
-            self.site = site
-        self.on = self.configured or self.site
-        EXTRA_WORK.set(audit=self.on)
-
-
-AUDIT = Audit()
 
 
 def project_frame() -> str:
@@ -103,8 +80,23 @@ def allowed_write(text: str, alias: str, allowed_by: str) -> None:
     )
 
 
+def invalid_setting(problem: str) -> None:
+    logger.error("Invalid setting: %s", problem)
+
+
+def flag_changed(read_only: bool, how: str) -> None:
+    if read_only:
+        logger.info("Writes disabled by %s, as OS user %s", how, os_user())
+    else:
+        writes_enabled(how)
+
+
 def writes_enabled(how: str) -> None:
     logger.info("Writes enabled by %s, as OS user %s", how, os_user())
+
+
+def request_exempt(method: str | None, path: str, reason: str) -> None:
+    logger.info("Writes enabled for request %s %s (exempt: %s)", method, path, reason)
 
 
 def os_user() -> str:

@@ -1,4 +1,4 @@
-"""System checks for the live-site settings."""
+"""System checks: settings of the wrong type, and settings that do not fit together."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
-from readonly_scopes.conf import invalid_settings, setting
+from readonly_scopes.conf import CONF, problems
 
 MIDDLEWARE = "readonly_scopes.middleware.ReadOnlySiteMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -21,12 +21,9 @@ SINGLE_PROCESS_CACHES = {
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = [
-        Error(
-            f"{name} is {value!r}; it must be {expected}.",
-            hint=f"Fix {name} in your settings.",
-            id="readonly_scopes.E001",
-        )
-        for name, value, expected in invalid_settings()
+        # The same words as the ERROR logged at start-up.
+        Error(problem.what(), hint=problem.fix(), id="readonly_scopes.E001")
+        for problem in problems()
     ]
     messages += check_cache() + check_exempt_callable() + check_middleware_order()
     messages += check_cache_timeouts()
@@ -34,7 +31,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
 
 def check_cache() -> list[CheckMessage]:
-    alias = setting("DJANGO_READ_ONLY_CACHE")
+    alias = CONF.cache
     if alias not in settings.CACHES:
         return [
             Error(
@@ -73,7 +70,7 @@ TIMEOUT_OPTIONS = {
 
 
 def check_cache_timeouts() -> list[CheckMessage]:
-    alias = setting("DJANGO_READ_ONLY_CACHE")
+    alias = CONF.cache
     config: dict[str, Any] = settings.CACHES.get(alias, {})
     names = TIMEOUT_OPTIONS.get(config.get("BACKEND", ""), ())
     options = config.get("OPTIONS") or {}
@@ -104,7 +101,7 @@ def check_cache_timeouts() -> list[CheckMessage]:
 
 
 def check_exempt_callable() -> list[CheckMessage]:
-    path = setting("DJANGO_READ_ONLY_EXEMPT")
+    path = CONF.exempt
     if path is None:
         return []
     try:
@@ -126,9 +123,7 @@ def check_exempt_callable() -> list[CheckMessage]:
 
 
 def check_middleware_order() -> list[CheckMessage]:
-    exempts_users = setting("DJANGO_READ_ONLY_EXEMPT_STAFF") or setting(
-        "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS"
-    )
+    exempts_users = CONF.exempt_staff or CONF.exempt_superusers
     middleware = list(settings.MIDDLEWARE)
     if not exempts_users or MIDDLEWARE not in middleware:
         return []

@@ -1,70 +1,281 @@
-"""The live-site settings, their defaults, and what makes a value valid."""
+"""
+Every setting readonly_scopes reads: its default, what a valid value is, and
+its value now.
+
+Values are read once, when the app is ready, and again when Django says a
+setting changed (``override_settings`` does). A value that breaks its rule is
+logged as an ERROR that says what to write, and the default applies, so that
+a web process, where system checks do not run, says so too; the system check
+``readonly_scopes.E001`` reports the same problems.
+
+``DJANGO_READ_ONLY_ENFORCE`` is the backstop's to parse (it names databases).
+"""
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
+
+from readonly_scopes import audit
+from readonly_scopes.state import ENVIRONMENT_SOURCE, SETTING_SOURCE, UNSET_SOURCE
+
+UNSET = object()
+
+
+def is_number_of_seconds(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def suggest_seconds(value: object, default: object) -> object:
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return default
+        if is_number_of_seconds(number):
+            return int(number) if number.is_integer() else number
+    return default
 
 
 def is_string_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
 
 
-def is_positive_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+def suggest_string_list(example: list[str]) -> Callable[[object, object], object]:
+    def suggest(value: object, default: object) -> object:
+        return [value] if isinstance(value, str) else example
+
+    return suggest
+
+
+def is_path_prefix_list(value: object) -> bool:
+    # Request paths always start with "/": "admin/" would never match.
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(v, str) and v.startswith("/") for v in value
+    )
+
+
+def suggest_path_prefixes(value: object, default: object) -> object:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return ["/" + v.lstrip("/") for v in value]
+    return ["/admin/"]
 
 
 def is_bool(value: object) -> bool:
     return isinstance(value, bool)
 
 
+def suggest_bool(value: object, default: object) -> object:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
 def is_optional_string(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
-# Name: (default, validator, what a valid value is).
-SETTINGS: dict[str, tuple[Any, Callable[[object], bool], str]] = {
-    "DJANGO_READ_ONLY_CACHE": (
-        "default",
-        lambda v: isinstance(v, str),
-        "a cache alias",
+def is_string(value: object) -> bool:
+    return isinstance(value, str)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one setting may be, and what to suggest instead of a wrong value."""
+
+    attribute: str
+    default: object
+    valid: Callable[[object], bool]
+    expected: str
+    suggest: Callable[[object, object], object]
+
+
+def keep_default(value: object, default: object) -> object:
+    return default
+
+
+def example(text: object) -> Callable[[object, object], object]:
+    return lambda value, default: text
+
+
+RULES: dict[str, Rule] = {
+    "DJANGO_READ_ONLY_CACHE": Rule(
+        "cache", "default", is_string, "a cache alias, a key of CACHES", keep_default
     ),
-    "DJANGO_READ_ONLY_CACHE_REFRESH": (
+    "DJANGO_READ_ONLY_CACHE_REFRESH": Rule(
+        "cache_refresh",
         5,
-        is_positive_number,
-        "a number of seconds > 0",
+        is_number_of_seconds,
+        "a number of seconds above 0",
+        suggest_seconds,
     ),
-    "DJANGO_READ_ONLY_FAIL_CLOSED": (False, is_bool, "True or False"),
-    "DJANGO_READ_ONLY_RETRY_AFTER": (60, is_positive_number, "a number of seconds > 0"),
-    "DJANGO_READ_ONLY_EXEMPT_PATHS": ((), is_string_list, "a list of path prefixes"),
-    "DJANGO_READ_ONLY_EXEMPT_URL_NAMES": ((), is_string_list, "a list of URL names"),
-    "DJANGO_READ_ONLY_EXEMPT_STAFF": (False, is_bool, "True or False"),
-    "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS": (False, is_bool, "True or False"),
-    "DJANGO_READ_ONLY_EXEMPT": (
+    "DJANGO_READ_ONLY_FAIL_CLOSED": Rule(
+        "fail_closed", False, is_bool, "True or False", suggest_bool
+    ),
+    "DJANGO_READ_ONLY_RETRY_AFTER": Rule(
+        "retry_after",
+        60,
+        is_number_of_seconds,
+        "a number of seconds above 0",
+        suggest_seconds,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_PATHS": Rule(
+        "exempt_paths",
+        [],
+        is_path_prefix_list,
+        "a list of path prefixes, each starting with '/'",
+        suggest_path_prefixes,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_URL_NAMES": Rule(
+        "exempt_url_names",
+        [],
+        is_string_list,
+        "a list of URL names",
+        suggest_string_list(["login"]),
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_STAFF": Rule(
+        "exempt_staff", False, is_bool, "True or False", suggest_bool
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS": Rule(
+        "exempt_superusers", False, is_bool, "True or False", suggest_bool
+    ),
+    "DJANGO_READ_ONLY_EXEMPT": Rule(
+        "exempt",
         None,
         is_optional_string,
         "None or the dotted path of a function taking the request",
+        example("myproject.maintenance.may_write"),
     ),
-    "DJANGO_READ_ONLY_ALLOWED_TABLES": ((), is_string_list, "a list of table names"),
-    "DJANGO_READ_ONLY_WARN_ONLY": (False, is_bool, "True or False"),
+    "DJANGO_READ_ONLY_ALLOWED_TABLES": Rule(
+        "allowed_tables",
+        [],
+        is_string_list,
+        "a list of table names",
+        suggest_string_list(["django_session"]),
+    ),
+    "DJANGO_READ_ONLY_WARN_ONLY": Rule(
+        "warn_only", False, is_bool, "True or False", suggest_bool
+    ),
 }
 
 
+class Problem(NamedTuple):
+    """A setting whose value breaks its rule."""
+
+    name: str
+    value: object
+    rule: Rule
+
+    def what(self) -> str:
+        return f"{self.name} is {self.value!r}; it must be {self.rule.expected}."
+
+    def __str__(self) -> str:
+        return f"{self.what()} {self.fix()}"
+
+    def fix(self) -> str:
+        suggestion = self.rule.suggest(self.value, self.rule.default)
+        return (
+            f"Write, for example, {self.name} = {suggestion!r}. Until then its "
+            f"default, {self.rule.default!r}, applies."
+        )
+
+
+def problem(name: str) -> Problem | None:
+    """What is wrong with a setting, or None when it is absent or valid."""
+    rule = RULES[name]
+    value = getattr(settings, name, UNSET)
+    if value is UNSET or rule.valid(value):
+        return None
+    return Problem(name, value, rule)
+
+
+def problems() -> list[Problem]:
+    """Every setting whose value breaks its rule, for the system checks."""
+    return [found for name in RULES if (found := problem(name)) is not None]
+
+
+class Conf:
+    """
+    The value of each setting, as a typed attribute: read for every request,
+    so a plain attribute, never a look-up in Django's settings, which costs
+    microseconds for a setting the project does not define.
+    """
+
+    __slots__ = tuple(rule.attribute for rule in RULES.values())
+
+    cache: str
+    cache_refresh: float
+    fail_closed: bool
+    retry_after: float
+    exempt_paths: tuple[str, ...]
+    exempt_url_names: tuple[str, ...]
+    exempt_staff: bool
+    exempt_superusers: bool
+    exempt: str | None
+    allowed_tables: tuple[str, ...]
+    warn_only: bool
+
+    def load(self) -> None:
+        """Read every setting, logging each invalid one."""
+        for name in RULES:
+            self.reload(name)
+
+    def reload(self, name: str) -> None:
+        rule = RULES[name]
+        value = getattr(settings, name, rule.default)
+        if not rule.valid(value):
+            audit.invalid_setting(str(Problem(name, value, rule)))
+            value = rule.default
+        # Lists become tuples: the values are shared by every request.
+        if isinstance(value, list):
+            value = tuple(value)
+        setattr(self, rule.attribute, value)
+
+    if not TYPE_CHECKING:  # pragma: no branch
+        # Only for code that runs before the app is ready (the slots are not
+        # filled yet): read everything then. Hidden from mypy, which would
+        # otherwise accept any attribute name.
+        def __getattr__(self, attribute: str) -> Any:
+            if attribute not in self.__slots__:
+                raise AttributeError(attribute)
+            self.load()
+            return object.__getattribute__(self, attribute)
+
+
+CONF = Conf()
+ATTRIBUTES = {name: rule.attribute for name, rule in RULES.items()}
+
+
 def setting(name: str) -> Any:
-    """The setting's value, or its default when it is absent or invalid."""
-    default, valid, _ = SETTINGS[name]
-    value = getattr(settings, name, default)
-    # Invalid values are reported by the system checks; until they are
-    # fixed, running with the default is safer than crashing every request.
-    return value if valid(value) else default
+    """
+    A setting's value by name, or its default when it is absent or invalid;
+    ``CONF``'s attributes give the same values, typed.
+    """
+    return getattr(CONF, ATTRIBUTES[name])
 
 
-def invalid_settings() -> list[tuple[str, object, str]]:
-    """(name, value, what is expected) for every setting with a wrong value."""
-    problems = []
-    for name, (_, valid, expected) in SETTINGS.items():
-        if hasattr(settings, name) and not valid(getattr(settings, name)):
-            problems.append((name, getattr(settings, name), expected))
-    return problems
+def read_only_configuration() -> tuple[bool, str]:
+    """
+    What DJANGO_READ_ONLY says, and where it was found: the setting wins
+    whenever it exists, even when it is falsy, so that a project can force
+    writes on regardless of the environment; any value counts by its truth, as
+    in django-read-only.
+    """
+    value = getattr(settings, "DJANGO_READ_ONLY", UNSET)
+    if value is not UNSET:
+        return bool(value), SETTING_SOURCE
+    value = os.environ.get("DJANGO_READ_ONLY", "")
+    # An empty value is no value: the log must not blame the variable.
+    return bool(value), ENVIRONMENT_SOURCE if value else UNSET_SOURCE

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
 from readonly_scopes.conf import setting
-from readonly_scopes.state import EXTRA_WORK
+from readonly_scopes.state import EXTRA_WORK, recompute
 
 SETTING = "DJANGO_READ_ONLY_ENFORCE"
 SUPPORTED_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
@@ -35,7 +35,7 @@ class Enforcement:
     def cover(self, aliases: Iterable[str]) -> None:
         self.aliases = frozenset(aliases)
         self.on = bool(self.aliases)
-        EXTRA_WORK.set(backstop=self.on)
+        recompute()
 
     def load_from_configuration(self) -> None:
         value = getattr(settings, SETTING, UNSET)
@@ -99,3 +99,4 @@ def checked(aliases: Iterable[str], every_alias: bool) -> list[str]:
 
 
 ENFORCEMENT = Enforcement()
+EXTRA_WORK.add_source(lambda: ENFORCEMENT.on)

@@ -10,14 +10,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes import audit
 from readonly_scopes.allowlist import ALLOWED
-from readonly_scopes.audit import AUDIT
 from readonly_scopes.backstop import enforce, follow_new_connection
 from readonly_scopes.classify import is_read, statement_text, verdicts_for
 from readonly_scopes.conf import setting
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
 from readonly_scopes.read_only_modes import Execute
-from readonly_scopes.state import EXTRA_WORK, current_activation, decide
+from readonly_scopes.state import AUDIT, EXTRA_WORK, current_activation, decide
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from readonly_scopes.audit import writes_enabled
-from readonly_scopes.backstop import follow
 from readonly_scopes.console import mode_tag, status_line
-from readonly_scopes.state import FLAG
+from readonly_scopes.flag import set_flag
 
 extension_loaded = False
 
@@ -31,10 +29,9 @@ def read_only_magic(line: str) -> None:
     """%read_only on|off: block or allow database writes for the whole process."""
     argument = line.strip().lower()
     if argument == "on":
-        FLAG.set(True, "%read_only on")
+        set_flag(True, "%read_only on")
     elif argument == "off":
-        FLAG.set(False, "%read_only off")
-        writes_enabled("%read_only off")
+        set_flag(False, "%read_only off")
     elif argument:
         from IPython.core.error import UsageError
 
@@ -42,7 +39,6 @@ def read_only_magic(line: str) -> None:
             f"%read_only takes 'on' or 'off', not {line.strip()!r}. "
             "Without an argument it shows the current mode."
         )
-    follow()
     print(status_line(ipython=True))
 
 

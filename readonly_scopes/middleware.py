@@ -23,7 +23,7 @@ from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 
 from readonly_scopes import audit
-from readonly_scopes.conf import setting
+from readonly_scopes.conf import CONF
 from readonly_scopes.errors import ReadOnlyError
 from readonly_scopes.scopes import Scope, read_only, temp_writes
 from readonly_scopes.state import FLAG
@@ -79,17 +79,12 @@ class ReadOnlySiteMiddleware:
         setattr(request, ATTRIBUTE, RequestMode(state, reason))
         if reason is None:
             return read_only()
-        audit.logger.info(
-            "Writes enabled for request %s %s (exempt: %s)",
-            request.method,
-            request.path,
-            reason,
-        )
+        audit.request_exempt(request.method, request.path, reason)
         return temp_writes()
 
     def exemption_failed(self, request: HttpRequest) -> None:
         # Once per refresh interval: a log line per request would bury the rest.
-        interval: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
+        interval = CONF.cache_refresh
         if time.monotonic() - self.exemption_logged_at < interval:
             return
         self.exemption_logged_at = time.monotonic()
@@ -99,7 +94,7 @@ class ReadOnlySiteMiddleware:
             "most once every %s s.",
             request.method,
             request.path,
-            setting("DJANGO_READ_ONLY_EXEMPT"),
+            CONF.exempt,
             interval,
             exc_info=True,
         )
@@ -118,18 +113,15 @@ def site_read_only(state: SiteState) -> bool:
 
 
 def needs_user() -> bool:
-    return bool(
-        setting("DJANGO_READ_ONLY_EXEMPT_STAFF")
-        or setting("DJANGO_READ_ONLY_EXEMPT_SUPERUSERS")
-    )
+    return CONF.exempt_staff or CONF.exempt_superusers
 
 
 def exempt_reason(request: HttpRequest, user: Any) -> str | None:
     """Why the request may write, or None when it may not."""
-    for prefix in setting("DJANGO_READ_ONLY_EXEMPT_PATHS"):
+    for prefix in CONF.exempt_paths:
         if request.path_info.startswith(prefix):
             return f"path prefix {prefix!r}"
-    names = setting("DJANGO_READ_ONLY_EXEMPT_URL_NAMES")
+    names = CONF.exempt_url_names
     if names:
         try:
             match = resolve(request.path_info, getattr(request, "urlconf", None))
@@ -138,11 +130,11 @@ def exempt_reason(request: HttpRequest, user: Any) -> str | None:
         if match is not None and match.view_name in names:
             return f"URL name {match.view_name!r}"
     if user is not None and user.is_active:
-        if setting("DJANGO_READ_ONLY_EXEMPT_SUPERUSERS") and user.is_superuser:
+        if CONF.exempt_superusers and user.is_superuser:
             return f"superuser {user.get_username()!r}"
-        if setting("DJANGO_READ_ONLY_EXEMPT_STAFF") and user.is_staff:
+        if CONF.exempt_staff and user.is_staff:
             return f"staff user {user.get_username()!r}"
-    path = setting("DJANGO_READ_ONLY_EXEMPT")
+    path = CONF.exempt
     if path is not None and import_string(path)(request):
         return f"{path}(request)"
     return None
@@ -150,7 +142,7 @@ def exempt_reason(request: HttpRequest, user: Any) -> str | None:
 
 def unavailable(request: HttpRequest, state: SiteState) -> HttpResponse:
     """The 503 for a write refused because the site is read-only."""
-    retry_after = state.seconds_left() or int(setting("DJANGO_READ_ONLY_RETRY_AFTER"))
+    retry_after = state.seconds_left() or int(CONF.retry_after)
     message = "The site is in read-only mode: changes cannot be saved right now."
     preferred = request.get_preferred_type(["text/html", "application/json"])
     if preferred == "application/json":

@@ -6,16 +6,21 @@ coroutine that work with ``with``, ``async with`` and as decorators.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from functools import wraps
+from types import CodeType
 from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
 from readonly_scopes.backstop import follow
+from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
 
 F = TypeVar("F", bound=Callable[..., Any])
+get_frame = sys._getframe
+new = object.__new__
 
 
 class Scope:
@@ -24,59 +29,81 @@ class Scope:
 
     The object holds no per-entry state: each entry pushes a fresh activation
     onto the context's chain, so one object can be entered many times, nested,
-    and shared by threads and tasks at once.
+    and shared by threads and tasks at once. ``temp_writes()`` and
+    ``read_only()`` hand out the same two objects to everyone, so they cannot
+    be changed.
     """
 
     __slots__ = ("allows_writes", "kind")
 
+    allows_writes: bool
+    kind: str
+
     def __init__(self, allows_writes: bool, kind: str) -> None:
-        self.allows_writes = allows_writes
-        self.kind = kind
+        object.__setattr__(self, "allows_writes", allows_writes)
+        object.__setattr__(self, "kind", kind)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            f"{self.kind} is one object shared by every caller: it cannot be changed."
+        )
 
     def __repr__(self) -> str:
         return self.kind
 
-    def _open(self, origin: Origin) -> Activation:
-        activation = Activation(
-            self.allows_writes, self.kind, origin, current_activation.get(), owner=self
-        )
+    def open(self, where: tuple[CodeType, int] | Origin) -> Activation:
+        # Built attribute by attribute: calling a class with an __init__ costs
+        # more than the rest of entering a scope.
+        activation: Activation = new(Activation)
+        activation.allows_writes = activation.writes_pass = self.allows_writes
+        activation.kind = self.kind
+        activation.open = True
+        activation.owner = self
+        activation.where = where
+        activation.parent = current_activation.get()
         activation.token = current_activation.set(activation)
-        try:
-            follow()
-        except BaseException:
-            self._close(activation)
-            raise
+        # Checked here rather than in follow(), to spare a call on every entry.
+        if ENFORCEMENT.on:
+            try:
+                follow()
+            except BaseException:
+                self.close(activation)
+                raise
         return activation
 
     @staticmethod
-    def _close(activation: Activation) -> None:
+    def close(activation: Activation) -> None:
         # Contexts copied while the block was open still hold this activation;
         # marking it closed makes them fall back to the enclosing state.
-        activation.close()
+        activation.open = activation.writes_pass = False
         current_activation.reset(activation.token)
-        follow()
+        if ENFORCEMENT.on:
+            follow()
 
-    def _close_innermost(self) -> None:
+    def __enter__(self) -> None:
+        caller = get_frame(1)
+        self.open((caller.f_code, caller.f_lasti))
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
         activation = current_activation.get()
-        if not isinstance(activation, Activation) or activation.owner is not self:
+        if type(activation) is not Activation or activation.owner is not self:
             raise RuntimeError(
                 f"{self.kind} was exited without being the innermost open scope of "
                 "this context. Enter and exit scopes in nested order, in the same "
                 "thread or task."
             )
-        self._close(activation)
-
-    def __enter__(self) -> None:
-        self._open(caller_origin(1))
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._close_innermost()
+        # close(), written out: one call less on the way out of every block.
+        activation.open = activation.writes_pass = False
+        current_activation.reset(activation.token)
+        if ENFORCEMENT.on:
+            follow()
 
     async def __aenter__(self) -> None:
-        self._open(caller_origin(1))
+        caller = get_frame(1)
+        self.open((caller.f_code, caller.f_lasti))
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._close_innermost()
+    async def __aexit__(self, kind: object, error: object, traceback: object) -> None:
+        self.__exit__(kind, error, traceback)
 
     def __call__(self, func: F) -> F:
         return self.decorate(func, caller_origin(1))
@@ -84,29 +111,33 @@ class Scope:
     def decorate(self, func: F, origin: Origin) -> F:
         check_decoratable(func, self.kind)
         name = getattr(func, "__qualname__", type(func).__qualname__)
-        origin = Origin(origin.filename, origin.lineno, name)
+        where = Origin(origin.filename, origin.lineno, name)
 
         if iscoroutinefunction(func):
 
             @wraps(func)
             async def run_coroutine(*args: Any, **kwargs: Any) -> Any:
-                activation = self._open(origin)
+                activation = self.open(where)
                 try:
                     return await func(*args, **kwargs)
                 finally:
-                    self._close(activation)
+                    self.close(activation)
 
             return cast(F, run_coroutine)
 
         @wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            activation = self._open(origin)
+            activation = self.open(where)
             try:
                 return func(*args, **kwargs)
             finally:
-                self._close(activation)
+                self.close(activation)
 
         return cast(F, run)
+
+
+TEMP_WRITES = Scope(allows_writes=True, kind="temp_writes()")
+READ_ONLY = Scope(allows_writes=False, kind="read_only()")
 
 
 def check_decoratable(func: object, kind: str) -> None:
@@ -141,8 +172,9 @@ def temp_writes(func: F | None = None, /) -> Scope | F:
     Allow writes in the current thread or coroutine, whatever the process flag
     says. Use as ``with``, ``async with``, ``@temp_writes()`` or ``@temp_writes``.
     """
-    scope = Scope(allows_writes=True, kind="temp_writes()")
-    return scope if func is None else scope.decorate(func, caller_origin(1))
+    if func is None:
+        return TEMP_WRITES
+    return TEMP_WRITES.decorate(func, caller_origin(1))
 
 
 @overload
@@ -159,5 +191,6 @@ def read_only(func: F | None = None, /) -> Scope | F:
     allows them. Use as ``with``, ``async with``, ``@read_only()`` or
     ``@read_only``.
     """
-    scope = Scope(allows_writes=False, kind="read_only()")
-    return scope if func is None else scope.decorate(func, caller_origin(1))
+    if func is None:
+        return READ_ONLY
+    return READ_ONLY.decorate(func, caller_origin(1))

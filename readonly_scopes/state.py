@@ -28,130 +28,137 @@ enclosing state instead of keeping the scope forever.
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType
 from typing import NamedTuple
-
-from django.conf import settings
 
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
 UNSET_SOURCE = "the default (DJANGO_READ_ONLY is unset or empty)"
-UNSET = object()
 
 
 class ProcessFlag:
     """
-    The process-wide flag, and a description of what last set it.
+    The process-wide flag, a description of what last set it, and whether
+    the configuration (``DJANGO_READ_ONLY``) asks for read-only mode.
 
     It is also the outermost link of every context's scope chain, and the
     value of a context with no scope. Like an activation, it has
     ``writes_pass``, so that the guard needs one context lookup and one
-    attribute to let a statement through.
+    attribute to let a statement through. ``readonly_scopes.flag.set_flag()``
+    is what changes it.
     """
 
-    __slots__ = ("source", "writes_pass")
+    __slots__ = ("configured", "source", "writes_pass")
 
     def __init__(self) -> None:
         self.writes_pass = True
         self.source = "the default"
+        self.configured = False
 
-    def set(self, read_only: bool, source: str) -> None:
+    def set(self, read_only: bool, source: str, *, configured: bool = False) -> None:
         self.writes_pass = not read_only
         self.source = source
-
-    def load_from_configuration(self) -> None:
-        # The setting wins whenever it exists, even when it is falsy, so that a
-        # project can force writes on regardless of the environment.
-        value = getattr(settings, "DJANGO_READ_ONLY", UNSET)
-        if value is not UNSET:
-            self.set(bool(value), SETTING_SOURCE)
-        else:
-            value = os.environ.get("DJANGO_READ_ONLY", "")
-            self.set(bool(value), ENVIRONMENT_SOURCE if value else UNSET_SOURCE)
+        if configured:
+            self.configured = read_only
+            recompute()
 
 
 FLAG = ProcessFlag()
 
 
-class ExtraWork:
+class Derived:
     """
-    Whether statements that may write need more than running: the backstop
-    brings the database in step, or the audit log notes writes. One attribute
-    the guard reads for every such statement, kept from the two.
+    A bit that is on when any of its sources is, kept precomputed because
+    the guard reads it for every statement that may write. Each source
+    belongs to another module, which adds it once and calls ``recompute()``
+    after every change of it; nothing else sets ``on``.
     """
 
-    __slots__ = ("audit", "backstop", "on")
+    __slots__ = ("on", "sources")
 
-    def __init__(self) -> None:
-        self.backstop = self.audit = self.on = False
+    def __init__(self, *sources: Callable[[], bool]) -> None:
+        self.sources = list(sources)
+        self.on = False
 
-    def set(self, *, backstop: bool | None = None, audit: bool | None = None) -> None:
-        if backstop is not None:
-            self.backstop = backstop
-        if audit is not None:
-            self.audit = audit
-        self.on = self.backstop or self.audit
+    def add_source(self, source: Callable[[], bool]) -> None:
+        self.sources.append(source)
+        recompute()
 
 
-EXTRA_WORK = ExtraWork()
+# Writes that run are logged while read-only mode is configured: by
+# DJANGO_READ_ONLY here, by the site switch where it is kept.
+AUDIT = Derived(lambda: FLAG.configured)
+# A statement that runs with writes allowed needs more than running: the audit
+# log, or the backstop bringing the database in step (added by the backstop).
+EXTRA_WORK = Derived(lambda: AUDIT.on)
+
+
+def recompute() -> None:
+    """Derive the precomputed bits again, after one of their sources changed."""
+    for bit in (AUDIT, EXTRA_WORK):  # EXTRA_WORK reads AUDIT.
+        bit.on = any(source() for source in bit.sources)
 
 
 class Origin(NamedTuple):
-    """Where a scope was entered, kept raw so that entering stays cheap."""
+    """Where a scope was entered, as its messages show it."""
 
     filename: str
     lineno: int
     function: str
 
     @classmethod
-    def of_frame(cls, frame: FrameType) -> Origin:
-        return cls(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+    def of(cls, code: CodeType, offset: int) -> Origin:
+        """The place of the instruction at ``offset`` (a frame's f_lasti)."""
+        line = next(
+            (line for start, end, line in code.co_lines() if start <= offset < end),
+            None,
+        )
+        return cls(code.co_filename, line or code.co_firstlineno, code.co_name)
 
     def __str__(self) -> str:
         return f"{self.filename}:{self.lineno} in {self.function}()"
 
 
 class Activation:
-    """One entry into a scope: one ``with`` block or one decorated call."""
+    """
+    One entry into a scope: one ``with`` block or one decorated call.
+
+    Entering must stay cheap, so where it was entered is kept raw: the
+    caller's code object and instruction offset, turned into a file, line and
+    function only when a message needs them. A decorated function's origin is
+    made once, when it is decorated.
+    """
 
     __slots__ = (
         "allows_writes",
         "kind",
         "open",
-        "origin",
         "owner",
         "parent",
         "token",
+        "where",
         "writes_pass",
     )
 
+    allows_writes: bool
+    kind: str
+    open: bool
+    owner: object
+    parent: Activation | ProcessFlag
     token: Token[Activation | ProcessFlag]
+    where: tuple[CodeType, int] | Origin
+    # Whether the guard may let writes through without looking further: only
+    # while open. Kept apart from allows_writes for the guard's speed.
+    writes_pass: bool
 
-    def __init__(
-        self,
-        allows_writes: bool,
-        kind: str,
-        origin: Origin,
-        parent: Activation | ProcessFlag,
-        owner: object,
-    ) -> None:
-        self.allows_writes = allows_writes
-        self.kind = kind
-        self.origin = origin
-        self.parent = parent
-        self.owner = owner
-        self.open = True
-        # Whether the guard may let writes through without looking further:
-        # only while open. Kept apart from allows_writes for the guard's speed.
-        self.writes_pass = allows_writes
-
-    def close(self) -> None:
-        self.open = False
-        self.writes_pass = False
+    @property
+    def origin(self) -> Origin:
+        where = self.where
+        return where if isinstance(where, Origin) else Origin.of(*where)
 
 
 current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
@@ -160,7 +167,8 @@ current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
 
 
 def caller_origin(depth: int) -> Origin:
-    return Origin.of_frame(sys._getframe(depth + 1))
+    frame = sys._getframe(depth + 1)
+    return Origin.of(frame.f_code, frame.f_lasti)
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from typing import Any
 from django.core.cache import BaseCache, caches
 from django.utils.timezone import localtime
 
-from readonly_scopes.audit import AUDIT, logger, os_user
-from readonly_scopes.conf import setting
+from readonly_scopes.audit import logger, os_user
+from readonly_scopes.conf import CONF
 from readonly_scopes.scopes import temp_writes
+from readonly_scopes.state import AUDIT, recompute
 
 KEY = "readonly_scopes:site"
 LOST_RECORD_CAUSES = (
@@ -100,7 +101,7 @@ class NotStored(Exception):
 
 
 def switch_cache() -> BaseCache:
-    return caches[setting("DJANGO_READ_ONLY_CACHE")]
+    return caches[CONF.cache]
 
 
 class SiteSwitch:
@@ -133,7 +134,7 @@ class SiteSwitch:
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
         # go on with a state older than the refresh interval.
-        refresh: float = setting("DJANGO_READ_ONLY_CACHE_REFRESH")
+        refresh = CONF.cache_refresh
         return time.monotonic() - self.read_at >= refresh
 
     def take(self, value: Any) -> SiteState:
@@ -149,7 +150,7 @@ class SiteSwitch:
                     "No record of the site read-only switch in cache %r (likely "
                     "causes: %s%s); %s. Run `manage.py read_only on` or `off` to "
                     "store one.",
-                    setting("DJANGO_READ_ONLY_CACHE"),
+                    CONF.cache,
                     LOST_RECORD_CAUSES,
                     "" if self.known is not None else ", or none was stored yet",
                     kept,
@@ -161,7 +162,7 @@ class SiteSwitch:
         state, kept = self.fallback()
         logger.warning(
             "Could not read the site read-only switch from cache %r (%s: %s); %s.",
-            setting("DJANGO_READ_ONLY_CACHE"),
+            CONF.cache,
             type(error).__name__,
             error,
             kept,
@@ -174,7 +175,7 @@ class SiteSwitch:
         """The state to go on with when there is no record to read, and why."""
         if self.known is not None:
             return self.known, f"keeping the last known state: {on_off(self.known)}"
-        fail_closed = bool(setting("DJANGO_READ_ONLY_FAIL_CLOSED"))
+        fail_closed = CONF.fail_closed
         state = ASSUMED_ON if fail_closed else ASSUMED_OFF
         return state, (
             f"this process knew no state yet, so it assumes {on_off(state)} "
@@ -187,7 +188,7 @@ class SiteSwitch:
             logger.info("Site read-only mode is now %s%s", on_off(state), ended(state))
         self.was_on = on
         self.known = state
-        AUDIT.update(site=on)
+        recompute()
         # Only now: a thread that finds the state fresh must also find it new.
         self.read_at = time.monotonic()
 
@@ -208,7 +209,7 @@ class SiteSwitch:
             stored = SiteState.from_record(cache.get(KEY))
         if stored != state:
             raise NotStored(
-                f"cache {setting('DJANGO_READ_ONLY_CACHE')!r} did not keep the new "
+                f"cache {CONF.cache!r} did not keep the new "
                 f"state: reading it back gave {describe_record(stored)}. A dummy "
                 "cache keeps nothing; Django's database cache hides database errors "
                 "(check that its table exists, `manage.py createcachetable`, and "
@@ -246,3 +247,4 @@ def describe_record(state: SiteState | None) -> str:
 
 
 SWITCH = SiteSwitch()
+AUDIT.add_source(lambda: SWITCH.was_on)

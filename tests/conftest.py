@@ -10,6 +10,7 @@ from django.db import connections
 
 from readonly_scopes import ipython
 from readonly_scopes.backstop import reload_coverage
+from readonly_scopes.flag import load_flag
 from readonly_scopes.state import FLAG
 from readonly_scopes.switch import SWITCH
 
@@ -25,13 +26,13 @@ def _environment_without_flag() -> None:
     # A developer's shell may export DJANGO_READ_ONLY; the suite must not
     # inherit it, or creating the test databases would be blocked.
     os.environ.pop("DJANGO_READ_ONLY", None)
-    FLAG.load_from_configuration()
+    load_flag()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("DJANGO_READ_ONLY", raising=False)
-    FLAG.load_from_configuration()
+    load_flag()
     yield
     # Before the database fixtures tear down: flushing tables is a write.
     FLAG.set(False, "the test suite")

@@ -57,9 +57,7 @@ def test_anything_ambiguous_has_no_target(sql: str, vendor: str) -> None:
     assert write_target(sql, vendor) is None
 
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_allowed_table_is_written_inside_read_only(alias: str) -> None:
     table = Item._meta.db_table
     with override_settings(DJANGO_READ_ONLY_ALLOWED_TABLES=[table]), read_only():

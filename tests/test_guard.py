@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any, cast
@@ -21,18 +22,23 @@ from readonly_scopes import (
     temp_writes,
 )
 from readonly_scopes.classify import statement_text
+from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
 from tests.testapp.models import Item
 
 # Autocommit, as in a shell: a blocked write inside atomic() would mark the
-# test's own transaction for rollback, as any database error does.
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# test's own transaction for rollback, as any database error does. Marked per
+# test, with only the databases each one uses, so that none is flushed for
+# nothing.
+every_database = pytest.mark.django_db(transaction=True, databases="__all__")
+default_database = pytest.mark.django_db(transaction=True)
 
 
 def names(alias: str) -> list[str]:
     return sorted(Item.objects.using(alias).values_list("name", flat=True))
 
 
+@every_database
 def test_blocked_write_raises_and_changes_nothing(alias: str) -> None:
     Item.objects.using(alias).create(name="kept")
     disable_writes()
@@ -48,6 +54,7 @@ def test_blocked_write_raises_and_changes_nothing(alias: str) -> None:
     assert Item.objects.using(alias).count() == 1
 
 
+@every_database
 def test_scopes_decide_per_block(alias: str) -> None:
     disable_writes()
     with temp_writes():
@@ -58,6 +65,7 @@ def test_scopes_decide_per_block(alias: str) -> None:
     assert names(alias) == ["a", "c"]
 
 
+@every_database
 def test_executemany_is_guarded_without_consuming_params(alias: str) -> None:
     table = connections[alias].ops.quote_name(Item._meta.db_table)
     sql = f"INSERT INTO {table} (name, owner) VALUES (%s, %s)"
@@ -76,6 +84,7 @@ def test_executemany_is_guarded_without_consuming_params(alias: str) -> None:
     assert names(alias) == ["row0", "row1", "row2"]
 
 
+@every_database
 def test_async_orm_follows_the_scope(alias: str) -> None:
     async def main() -> None:
         async with temp_writes():
@@ -91,6 +100,7 @@ def test_async_orm_follows_the_scope(alias: str) -> None:
     assert names(alias) == ["async"]
 
 
+@every_database
 def test_coroutines_sharing_one_connection_each_obey_their_scope(alias: str) -> None:
     """Outside a ThreadSensitiveContext, both run on one thread and connection."""
     create = sync_to_async(lambda name: Item.objects.using(alias).create(name=name))
@@ -118,6 +128,7 @@ def test_coroutines_sharing_one_connection_each_obey_their_scope(alias: str) -> 
     assert names(alias) == ["w0", "w1", "w2", "w3", "w4"]
 
 
+@every_database
 def test_context_outliving_a_read_only_block_may_write_again(alias: str) -> None:
     with read_only():
         context = contextvars.copy_context()
@@ -125,6 +136,7 @@ def test_context_outliving_a_read_only_block_may_write_again(alias: str) -> None
     assert names(alias) == ["later"]
 
 
+@every_database
 def test_reads_pass_when_writes_are_blocked(alias: str) -> None:
     Item.objects.using(alias).create(name="x")
     disable_writes()
@@ -132,6 +144,7 @@ def test_reads_pass_when_writes_are_blocked(alias: str) -> None:
     assert Item.objects.using(alias).filter(name__startswith="x").exists()
 
 
+@every_database
 def test_guard_is_installed_once_and_outermost(alias: str) -> None:
     connection = connections[alias]
 
@@ -147,6 +160,7 @@ def test_guard_is_installed_once_and_outermost(alias: str) -> None:
     assert connection.execute_wrappers == [guard_for(connection.vendor)]
 
 
+@every_database
 def test_pooled_checkouts_do_not_stack_the_guard(postgresql: str) -> None:
     connection: Any = connections[f"{postgresql}_pool"]
     checkouts: list[object] = []
@@ -183,6 +197,7 @@ def test_guard_goes_outside_wrappers_installed_before_it() -> None:
         assert connection.execute_wrappers == [guard, other]
 
 
+@default_database
 def test_connections_made_in_new_threads_are_guarded() -> None:
     disable_writes()
     outcome: list[object] = []
@@ -214,11 +229,10 @@ def blocked_message(alias: str = "default") -> str:
     return str(excinfo.value)
 
 
+@default_database
 def test_message_for_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
-    from readonly_scopes.state import FLAG
-
-    FLAG.load_from_configuration()
+    load_flag()
     message = blocked_message()
     assert message.startswith("Write blocked on database 'default': INSERT INTO ")
     assert (
@@ -230,6 +244,7 @@ def test_message_for_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -
     assert "%read_only" not in message
 
 
+@default_database
 def test_message_for_the_setting() -> None:
     with override_settings(DJANGO_READ_ONLY=True):
         message = blocked_message()
@@ -237,6 +252,7 @@ def test_message_for_the_setting() -> None:
     assert "set DJANGO_READ_ONLY = False in your settings" in message
 
 
+@default_database
 def test_message_for_disable_writes_names_the_call_and_the_magic() -> None:
     disable_writes()
     ipython.extension_loaded = True
@@ -245,16 +261,18 @@ def test_message_for_disable_writes_names_the_call_and_the_magic() -> None:
     assert "run `%read_only off`" in message
 
 
+@default_database
 def test_message_for_a_read_only_scope_names_where_it_was_entered() -> None:
-    line = test_message_for_a_read_only_scope_names_where_it_was_entered.__code__
+    line = sys._getframe().f_lineno + 1
     with read_only():
         message = blocked_message()
-    expected = f"inside read_only() entered at {__file__}:{line.co_firstlineno + 2}"
+    expected = f"inside read_only() entered at {__file__}:{line} in "
     assert expected in message
     assert "whatever the process-wide flag says" in message
     assert "run it inside `with temp_writes():` within that block" in message
 
 
+@default_database
 def test_message_for_a_decorated_function_names_it() -> None:
     @read_only
     def decorated() -> str:
@@ -266,6 +284,7 @@ def test_message_for_a_decorated_function_names_it() -> None:
     )
 
 
+@default_database
 def test_message_for_an_async_with_scope_names_where_it_was_entered() -> None:
     async def main() -> str:
         async with read_only():
@@ -274,6 +293,7 @@ def test_message_for_an_async_with_scope_names_where_it_was_entered() -> None:
     assert f"entered at {__file__}:" in async_to_sync(main)()
 
 
+@default_database
 def test_message_for_a_scope_that_ended() -> None:
     disable_writes()
 
@@ -298,6 +318,7 @@ def test_message_for_a_scope_that_ended() -> None:
     assert "enter temp_writes() in the code that runs later" in message
 
 
+@default_database
 def test_message_shortens_long_statements() -> None:
     disable_writes()
     statement = "UPDATE t SET a = 1 WHERE " + " OR ".join(["b = 2"] * 100)
@@ -354,6 +375,7 @@ def test_reads_that_are_not_strings_pass() -> None:
     assert executed == [statement]
 
 
+@default_database
 def test_statement_that_cannot_be_read_is_blocked() -> None:
     disable_writes()
     with (
@@ -364,6 +386,7 @@ def test_statement_that_cannot_be_read_is_blocked() -> None:
     assert "<Rendered object> (it could not be turned into SQL text" in str(info.value)
 
 
+@every_database
 def test_psycopg_composed_statements(postgresql: str) -> None:
     from psycopg import sql
 

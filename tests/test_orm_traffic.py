@@ -35,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, Lower, Rank
 
+from readonly_scopes.flag import load_flag
 from readonly_scopes.state import FLAG
 from tests.traffic import LabellingWrapper
 from tests.zoo.models import Author, Book, Profile, Tag
@@ -204,7 +205,7 @@ def test_classifier_agrees_with_the_database_on_orm_traffic(
 @pytest.fixture
 def read_only_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
-    FLAG.load_from_configuration()
+    load_flag()
 
 
 @pytest.mark.usefixtures("read_only_environment")
@@ -220,7 +221,7 @@ def test_migration_commands_work_read_only(alias: str) -> None:
 def test_iterator_works_read_only(alias: str) -> None:
     FLAG.set(False, "test setup")
     Author.objects.using(alias).bulk_create([Author(name=f"a{n}") for n in range(5)])
-    FLAG.load_from_configuration()
+    load_flag()
     names = [
         author.name
         for author in Author.objects.using(alias).order_by("name").iterator(2)

@@ -164,7 +164,7 @@ def test_works_while_other_settings_are_wrong() -> None:
     warnings = err.getvalue().splitlines()
     assert warnings[0] == (
         "Warning (the switch works anyway): ?: (readonly_scopes.E001) "
-        "DJANGO_READ_ONLY_RETRY_AFTER is -1; it must be a number of seconds > 0."
+        "DJANGO_READ_ONLY_RETRY_AFTER is -1; it must be a number of seconds above 0."
     )
     assert any("readonly_scopes.E003" in line for line in warnings)
 

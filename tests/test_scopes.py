@@ -4,6 +4,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -130,6 +131,37 @@ def test_exit_out_of_order_is_refused() -> None:
 def test_repr_names_the_scope() -> None:
     assert repr(temp_writes()) == "temp_writes()"
     assert repr(read_only()) == "read_only()"
+
+
+def test_scopes_without_arguments_are_shared_and_cannot_be_changed() -> None:
+    assert temp_writes() is temp_writes()
+    assert read_only() is read_only()
+    with pytest.raises(AttributeError, match="shared by every caller"):
+        temp_writes().allows_writes = False
+    with temp_writes():
+        assert writes_allowed()
+
+
+def innermost_origin() -> str:
+    decided_by = decide().decided_by
+    assert decided_by is not None
+    return str(decided_by.origin)
+
+
+def test_origin_is_where_the_scope_was_entered() -> None:
+    line = sys._getframe().f_lineno
+    with read_only():
+        entered_with = innermost_origin()
+
+    async def main() -> str:
+        async with temp_writes():
+            return innermost_origin()
+
+    where = f"{__file__}:{line + 1} in test_origin_is_where_the_scope_was_entered()"
+    assert entered_with == where
+    assert asyncio.run(main()) == f"{__file__}:{line + 5} in main()"
+    decorated = read_only(innermost_origin)
+    assert decorated() == f"{__file__}:{line + 11} in innermost_origin()"
 
 
 # Decorators.

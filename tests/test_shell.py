@@ -21,6 +21,7 @@ from django.test import override_settings
 
 from readonly_scopes import ReadOnlyError, writes_allowed
 from readonly_scopes.enforcement import ENFORCEMENT
+from readonly_scopes.flag import load_flag
 from readonly_scopes.management.commands.shell import Command
 from readonly_scopes.state import FLAG
 
@@ -83,7 +84,7 @@ def test_writes_flag_allows_writes_even_when_the_environment_blocks_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
-    FLAG.load_from_configuration()
+    load_flag()
     call_command(
         "shell", writes=True, command="assert readonly_scopes.writes_allowed()"
     )
@@ -94,7 +95,7 @@ def test_without_a_flag_the_shell_follows_the_configuration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", "1")
-    FLAG.load_from_configuration()
+    load_flag()
     call_command("shell", command="assert not readonly_scopes.writes_allowed()")
 
 

@@ -5,12 +5,16 @@ from django.test import override_settings
 
 import readonly_scopes
 from readonly_scopes import disable_writes, enable_writes, writes_allowed
+from readonly_scopes.flag import load_flag
 from readonly_scopes.state import (
+    AUDIT,
     ENVIRONMENT_SOURCE,
+    EXTRA_WORK,
     FLAG,
     SETTING_SOURCE,
     UNSET_SOURCE,
 )
+from readonly_scopes.switch import SWITCH
 
 
 def test_writes_allowed_by_default() -> None:
@@ -24,7 +28,7 @@ def test_environment_variable_counts_when_non_empty(
     monkeypatch: pytest.MonkeyPatch, value: str, read_only: bool
 ) -> None:
     monkeypatch.setenv("DJANGO_READ_ONLY", value)
-    FLAG.load_from_configuration()
+    load_flag()
     assert writes_allowed() is not read_only
     # An empty value is no value: the log must not blame the variable.
     assert FLAG.source == (ENVIRONMENT_SOURCE if value else UNSET_SOURCE)
@@ -77,3 +81,25 @@ def test_public_names() -> None:
     assert sorted(readonly_scopes.__all__) == readonly_scopes.__all__
     for name in readonly_scopes.__all__:
         assert hasattr(readonly_scopes, name)
+
+
+def test_derived_bits_follow_their_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    with override_settings(DJANGO_READ_ONLY=True):
+        assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+        # Allowed by a call, still configured read-only: writes are noted.
+        enable_writes()
+        assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    load_flag()
+    assert AUDIT.on
+    monkeypatch.delenv("DJANGO_READ_ONLY")
+    load_flag()
+    SWITCH.turn_on(None)
+    assert (AUDIT.on, EXTRA_WORK.on) == (True, True)
+    SWITCH.turn_off()
+    assert (AUDIT.on, EXTRA_WORK.on) == (False, False)
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
+        assert (AUDIT.on, EXTRA_WORK.on) == (False, True)
+    assert EXTRA_WORK.on is False

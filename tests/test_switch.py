@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from readonly_scopes import disable_writes, temp_writes
-from readonly_scopes.audit import AUDIT
+from readonly_scopes.state import AUDIT
 from readonly_scopes.switch import (
     KEY,
     SWITCH,
@@ -43,13 +43,13 @@ def test_on_and_off_are_both_records() -> None:
     assert state.until is None
     assert "@" in state.by
     assert SiteSwitch().current() == state
-    assert AUDIT.site is True
+    assert AUDIT.on is True
     off = SWITCH.turn_off()
     assert records() == {"on": False, "since": off.since, "until": None, "by": off.by}
     assert off.since is not None
     assert before <= off.since <= time.time()
     assert not SiteSwitch().current().on
-    assert AUDIT.site is False
+    assert AUDIT.on is False
 
 
 def test_a_duration_is_kept_in_the_record() -> None:
@@ -170,7 +170,7 @@ def test_a_lost_record_keeps_the_state_and_says_why(
     with caplog.at_level(logging.INFO, "readonly_scopes"):
         assert read(switch, method).on
         assert read(switch, method).on
-        assert AUDIT.site is True
+        assert AUDIT.on is True
     # Once, not at every read.
     assert caplog.messages == [
         (

@@ -9,7 +9,7 @@ from django.core import checks
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from readonly_scopes import audit
-from readonly_scopes.conf import setting
+from readonly_scopes.conf import CONF
 from readonly_scopes.switch import SWITCH, NotStored, SiteState, shown
 
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -38,9 +38,9 @@ def describe(state: SiteState | None) -> str:
     if state is None:
         return (
             "Site read-only mode: no record in cache "
-            f"{setting('DJANGO_READ_ONLY_CACHE')!r}. Processes keep the state they "
+            f"{CONF.cache!r}. Processes keep the state they "
             "last knew; those that knew none assume "
-            f"{'on' if setting('DJANGO_READ_ONLY_FAIL_CLOSED') else 'off'} "
+            f"{'on' if CONF.fail_closed else 'off'} "
             "(DJANGO_READ_ONLY_FAIL_CLOSED). Run `read_only on` or `read_only off` "
             "to store one."
         )
@@ -109,16 +109,13 @@ class Command(BaseCommand):
             ) from error
         except Exception as error:
             raise CommandError(
-                f"Could not reach the cache {setting('DJANGO_READ_ONLY_CACHE')!r} "
+                f"Could not reach the cache {CONF.cache!r} "
                 f"({type(error).__name__}: {error}); nothing was changed. Check that "
                 "the cache server is up and DJANGO_READ_ONLY_CACHE names it."
             ) from error
         self.stdout.write(describe(state))
         if action != "status":
-            self.stdout.write(
-                "Web processes follow within "
-                f"{setting('DJANGO_READ_ONLY_CACHE_REFRESH')} s."
-            )
+            self.stdout.write(f"Web processes follow within {CONF.cache_refresh} s.")
 
     def warn_about_checks(self) -> None:
         try:

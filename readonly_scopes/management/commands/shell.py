@@ -9,12 +9,11 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.core.management.commands import shell
 
-from readonly_scopes.audit import writes_enabled
 from readonly_scopes.backstop import follow_open_connections
 from readonly_scopes.console import ModePrompt, status_line
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
-from readonly_scopes.state import FLAG
+from readonly_scopes.flag import set_flag
 
 
 class Command(shell.Command):
@@ -45,14 +44,13 @@ class Command(shell.Command):
         # Shell toggles act on the process flag: IPython runs some cells in a
         # copied context, where a scope would not last.
         if options["read_only"]:
-            FLAG.set(True, SHELL_READ_ONLY_SOURCE)
+            set_flag(True, SHELL_READ_ONLY_SOURCE)
             # The database refuses what the guard cannot see, unless the
             # DJANGO_READ_ONLY_ENFORCE setting says otherwise.
             ENFORCEMENT.enable_for_shell()
             follow_open_connections()
         elif options["writes"]:
-            FLAG.set(False, "manage.py shell --writes")
-            writes_enabled("manage.py shell --writes")
+            set_flag(False, "manage.py shell --writes")
         super().handle(**options)
 
     def get_auto_imports(self) -> list[str] | None:

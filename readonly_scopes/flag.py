@@ -1,0 +1,33 @@
+"""
+Changing the process flag: the one function every caller uses (the
+configuration, ``enable_writes()``, ``disable_writes()``, the IPython magic,
+``shell --read-only`` and ``--writes``), so that each change also brings the
+backstop in step and is logged.
+"""
+
+from __future__ import annotations
+
+from readonly_scopes import audit
+from readonly_scopes.backstop import follow
+from readonly_scopes.conf import read_only_configuration
+from readonly_scopes.state import FLAG
+
+
+def set_flag(read_only: bool, source: str, *, configured: bool = False) -> None:
+    """
+    Block (``read_only``) or allow writes for the whole process. ``source``
+    says who did, for messages and the log; ``configured`` marks the value
+    the configuration asks for, which decides whether writes that run are
+    logged.
+    """
+    changed = FLAG.writes_pass is read_only
+    FLAG.set(read_only, source, configured=configured)
+    follow()
+    if changed:
+        audit.flag_changed(read_only, source)
+
+
+def load_flag() -> None:
+    """Set the flag from DJANGO_READ_ONLY: at start-up and when it changes."""
+    read_only, source = read_only_configuration()
+    set_flag(read_only, source, configured=True)

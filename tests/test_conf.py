@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from readonly_scopes.conf import CONF, Conf, setting
+
+REPO = Path(__file__).resolve().parent.parent
+
+# One wrong value per rule; what a process started with it must log, and the
+# value it must use instead.
+WRONG = {
+    "DJANGO_READ_ONLY_CACHE": (
+        5,
+        (
+            "DJANGO_READ_ONLY_CACHE is 5; it must be a cache alias, a key of CACHES. "
+            "Write, for example, DJANGO_READ_ONLY_CACHE = 'default'. Until then its "
+            "default, 'default', applies."
+        ),
+        "default",
+    ),
+    "DJANGO_READ_ONLY_CACHE_REFRESH": (
+        "2.5",
+        (
+            "DJANGO_READ_ONLY_CACHE_REFRESH is '2.5'; it must be a number of seconds "
+            "above 0. Write, for example, DJANGO_READ_ONLY_CACHE_REFRESH = 2.5. Until "
+            "then its default, 5, applies."
+        ),
+        5,
+    ),
+    "DJANGO_READ_ONLY_FAIL_CLOSED": (
+        "on",
+        (
+            "DJANGO_READ_ONLY_FAIL_CLOSED is 'on'; it must be True or False. Write, "
+            "for example, DJANGO_READ_ONLY_FAIL_CLOSED = True. Until then its "
+            "default, False, applies."
+        ),
+        False,
+    ),
+    "DJANGO_READ_ONLY_RETRY_AFTER": (
+        -1,
+        (
+            "DJANGO_READ_ONLY_RETRY_AFTER is -1; it must be a number of seconds above "
+            "0. Write, for example, DJANGO_READ_ONLY_RETRY_AFTER = 60. Until then its "
+            "default, 60, applies."
+        ),
+        60,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_PATHS": (
+        "admin/",
+        (
+            "DJANGO_READ_ONLY_EXEMPT_PATHS is 'admin/'; it must be a list of path "
+            "prefixes, each starting with '/'. Write, for example, "
+            "DJANGO_READ_ONLY_EXEMPT_PATHS = ['/admin/']. Until then its default, [], "
+            "applies."
+        ),
+        [],
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_URL_NAMES": (
+        "login",
+        (
+            "DJANGO_READ_ONLY_EXEMPT_URL_NAMES is 'login'; it must be a list of URL "
+            "names. Write, for example, DJANGO_READ_ONLY_EXEMPT_URL_NAMES = ['login']. "
+            "Until then its default, [], applies."
+        ),
+        [],
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_STAFF": (
+        "yes",
+        (
+            "DJANGO_READ_ONLY_EXEMPT_STAFF is 'yes'; it must be True or False. Write, "
+            "for example, DJANGO_READ_ONLY_EXEMPT_STAFF = True. Until then its "
+            "default, False, applies."
+        ),
+        False,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS": (
+        1,
+        (
+            "DJANGO_READ_ONLY_EXEMPT_SUPERUSERS is 1; it must be True or False. Write, "
+            "for example, DJANGO_READ_ONLY_EXEMPT_SUPERUSERS = True. Until then its "
+            "default, False, applies."
+        ),
+        False,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT": (
+        ["myproject.may_write"],
+        (
+            "DJANGO_READ_ONLY_EXEMPT is ['myproject.may_write']; it must be None or "
+            "the dotted path of a function taking the request. Write, for example, "
+            "DJANGO_READ_ONLY_EXEMPT = 'myproject.maintenance.may_write'. Until then "
+            "its default, None, applies."
+        ),
+        None,
+    ),
+    "DJANGO_READ_ONLY_ALLOWED_TABLES": (
+        "django_session",
+        (
+            "DJANGO_READ_ONLY_ALLOWED_TABLES is 'django_session'; it must be a list of "
+            "table names. Write, for example, DJANGO_READ_ONLY_ALLOWED_TABLES = "
+            "['django_session']. Until then its default, [], applies."
+        ),
+        [],
+    ),
+    "DJANGO_READ_ONLY_WARN_ONLY": (
+        "off",
+        (
+            "DJANGO_READ_ONLY_WARN_ONLY is 'off'; it must be True or False. Write, for "
+            "example, DJANGO_READ_ONLY_WARN_ONLY = False. Until then its default, "
+            "False, applies."
+        ),
+        False,
+    ),
+}
+
+# Started as a web server starts: the settings module, django.setup(), and no
+# system checks.
+START = """
+import json, django
+django.setup()
+from readonly_scopes.conf import RULES, setting
+print(json.dumps({name: setting(name) for name in RULES}))
+"""
+
+
+@pytest.fixture(scope="module")
+def started(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[list[str], dict[str, object]]:
+    """The log lines and values of a process started with every value wrong."""
+    directory = tmp_path_factory.mktemp("settings")
+    lines = [
+        "SECRET_KEY = 'x'",
+        "INSTALLED_APPS = ['readonly_scopes']",
+        (
+            "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', "
+            "'NAME': ':memory:'}}"
+        ),
+        (
+            "LOGGING = {'version': 1, 'handlers': {'console': "
+            "{'class': 'logging.StreamHandler'}}, 'loggers': {'readonly_scopes': "
+            "{'handlers': ['console'], 'level': 'INFO'}}}"
+        ),
+        *(f"{name} = {value!r}" for name, (value, _, _) in WRONG.items()),
+    ]
+    (directory / "wrong_settings.py").write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-c", START],
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(directory), str(REPO)]),
+            "DJANGO_SETTINGS_MODULE": "wrong_settings",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stderr.splitlines(), json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_value_is_logged_at_start_up_and_the_default_applies(
+    started: tuple[list[str], dict[str, object]], name: str
+) -> None:
+    log, values = started
+    _, message, default = WRONG[name]
+    assert log.count(f"Invalid setting: {message}") == 1
+    # JSON turns the tuples the process holds into lists.
+    assert values[name] == default
+
+
+def test_every_rule_is_tested_at_start_up(
+    started: tuple[list[str], dict[str, object]],
+) -> None:
+    log, values = started
+    assert set(values) == set(WRONG)
+    assert len(log) == len(WRONG)
+
+
+def test_valid_values_are_used_and_lists_are_kept_as_tuples() -> None:
+    with override_settings(
+        DJANGO_READ_ONLY_RETRY_AFTER=1.5,
+        DJANGO_READ_ONLY_EXEMPT_PATHS=["/admin/", "/login/"],
+    ):
+        assert CONF.retry_after == 1.5
+        assert CONF.exempt_paths == ("/admin/", "/login/")
+        assert setting("DJANGO_READ_ONLY_EXEMPT_PATHS") == ("/admin/", "/login/")
+    assert (CONF.retry_after, setting("DJANGO_READ_ONLY_EXEMPT_PATHS")) == (60, ())
+
+
+def test_a_changed_setting_is_checked_again(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, "readonly_scopes"):
+        with override_settings(DJANGO_READ_ONLY_RETRY_AFTER=0):
+            assert CONF.retry_after == 60
+        with override_settings(DJANGO_READ_ONLY_RETRY_AFTER=30):
+            assert CONF.retry_after == 30
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            "Invalid setting: DJANGO_READ_ONLY_RETRY_AFTER is 0; it must be a "
+            "number of seconds above 0. Write, for example, "
+            "DJANGO_READ_ONLY_RETRY_AFTER = 60. Until then its default, 60, applies."
+        )
+    ]
+
+
+def test_read_before_the_app_is_ready_loads_every_setting() -> None:
+    early = Conf()
+    with override_settings(DJANGO_READ_ONLY_CACHE_REFRESH=7):
+        assert early.cache_refresh == 7
+        assert early.warn_only is False
+    with pytest.raises(AttributeError):
+        getattr(early, "no_such_setting")  # noqa: B009
