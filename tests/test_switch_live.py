@@ -54,7 +54,8 @@ class RedisServer:
         assert self.process is not None
         assert self.process.poll() is None
         try:
-            return bool(self.client().ping())
+            with self.client() as client:
+                return bool(client.ping())
         except redis.ConnectionError:
             return False
 
@@ -160,7 +161,8 @@ def test_restart_and_flushall_keep_the_site_read_only(
         until(answers(site, 200), "off not followed")
         site.manage("read_only", "on")
         until(answers(site, 503), "on not followed")
-        redis_server.client().flushall()
+        with redis_server.client() as client:
+            client.flushall()
         statuses = statuses_until_logged(site, LOST, 2)
         assert set(statuses) == {503}
 
