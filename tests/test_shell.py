@@ -261,3 +261,57 @@ def test_interactive_python_shell_on_a_terminal(tmp_path: Path) -> None:
         process.kill()
         process.wait()
         os.close(leader)
+
+
+def test_a_blocked_write_on_a_terminal_is_short_with_the_full_one_at_hand(
+    tmp_path: Path,
+) -> None:
+    leader, follower = pty.openpty()
+    env = {
+        **os.environ,
+        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "tty.sqlite3"),
+        "PYTHONPATH": str(REPO),
+        "PYTHONSTARTUP": "",
+        "TERM": "dumb",
+    }
+    process = subprocess.Popen(
+        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    deadline = time.monotonic() + 60
+    try:
+        read_until(leader, b"[read-only] >>> ", deadline)
+        os.write(leader, b"Item.objects.create(name='typed')\n")
+        report = read_until(leader, b"[read-only] >>> ", deadline).decode()
+        lines = report.replace("\r\n", "\n").split("\n")
+        # The echo of the input, the report, the next prompt.
+        assert lines[0] == "Item.objects.create(name='typed')"
+        assert lines[1] == '  File "<console>", line 1, in <module>'
+        assert lines[2].startswith(
+            "ReadOnlyError: Write blocked on database 'default': INSERT INTO"
+        )
+        assert "start the shell with --writes" in report
+        assert lines[-2] == (
+            "(Django's part of the traceback is hidden; see it all with "
+            "`import traceback; traceback.print_last()`.)"
+        )
+        assert len(lines) == 7
+        os.write(leader, b"import traceback; traceback.print_last()\n")
+        full = read_until(leader, b"[read-only] >>> ", deadline).decode()
+        assert "django/db/models/query.py" in full
+        assert "readonly_scopes.errors.ReadOnlyError: Write blocked" in full
+        # Other errors keep their usual traceback.
+        os.write(leader, b"1 / 0\n")
+        other = read_until(leader, b"[read-only] >>> ", deadline).decode()
+        assert "Traceback (most recent call last):" in other
+        assert "ZeroDivisionError: division by zero" in other
+        os.write(leader, b"exit()\n")
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(leader)

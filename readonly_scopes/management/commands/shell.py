@@ -15,17 +15,19 @@ from readonly_scopes.console import ModePrompt, status_line
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
 from readonly_scopes.state import FLAG
+from readonly_scopes.tracebacks import short_errors_in_console
+
+MODE_HELP = (
+    " With --read-only, database writes are blocked for the whole shell;"
+    " with --writes they are allowed even when DJANGO_READ_ONLY is set."
+)
 
 
-class Command(shell.Command):
-    help = (
-        shell.Command.help
-        + " With --read-only, database writes are blocked for the whole shell;"
-        " with --writes they are allowed even when DJANGO_READ_ONLY is set."
-    )
+class ModeOptions:
+    """--read-only and --writes, for shell and for other shells built like it."""
 
     def add_arguments(self, parser: CommandParser) -> None:
-        super().add_arguments(parser)
+        super().add_arguments(parser)  # type: ignore[misc]
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--read-only",
@@ -53,7 +55,11 @@ class Command(shell.Command):
         elif options["writes"]:
             FLAG.set(False, "manage.py shell --writes")
             writes_enabled("manage.py shell --writes")
-        super().handle(**options)
+        super().handle(**options)  # type: ignore[misc]
+
+
+class Command(ModeOptions, shell.Command):
+    help = shell.Command.help + MODE_HELP
 
     def get_auto_imports(self) -> list[str] | None:
         imports: list[str] | None = super().get_auto_imports()
@@ -62,7 +68,8 @@ class Command(shell.Command):
     def python(self, options: dict[str, Any]) -> None:
         self.stdout.write(status_line(ipython=False))
         sys.ps1 = ModePrompt(getattr(sys, "ps1", ">>> "))
-        super().python(options)
+        with short_errors_in_console():
+            super().python(options)
 
     def ipython(self, options: dict[str, Any]) -> None:
         from IPython import start_ipython
