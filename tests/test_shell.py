@@ -23,6 +23,7 @@ from readonly_scopes import ReadOnlyError, writes_allowed
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.management.commands.shell import Command
 from readonly_scopes.state import FLAG
+from tests.terminal import Terminal
 
 REPO = Path(__file__).resolve().parent.parent
 DJANGO_SHELL = [sys.executable, "-m", "django", "shell", "--settings=tests.settings"]
@@ -266,52 +267,57 @@ def test_interactive_python_shell_on_a_terminal(tmp_path: Path) -> None:
 def test_a_blocked_write_on_a_terminal_is_short_with_the_full_one_at_hand(
     tmp_path: Path,
 ) -> None:
-    leader, follower = pty.openpty()
-    env = {
-        **os.environ,
-        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "tty.sqlite3"),
-        "PYTHONPATH": str(REPO),
-        "PYTHONSTARTUP": "",
-        "TERM": "dumb",
-    }
-    process = subprocess.Popen(
-        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
+    terminal = Terminal(
+        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"], tmp_path
     )
-    os.close(follower)
-    deadline = time.monotonic() + 60
     try:
-        read_until(leader, b"[read-only] >>> ", deadline)
-        os.write(leader, b"Item.objects.create(name='typed')\n")
-        report = read_until(leader, b"[read-only] >>> ", deadline).decode()
-        lines = report.replace("\r\n", "\n").split("\n")
+        terminal.read_until("[read-only] >>> ")
+        terminal.type("Item.objects.create(name='typed')")
+        lines = terminal.read_until("[read-only] >>> ").split("\n")
         # The echo of the input, the report, the next prompt.
         assert lines[0] == "Item.objects.create(name='typed')"
         assert lines[1] == '  File "<console>", line 1, in <module>'
         assert lines[2].startswith(
             "ReadOnlyError: Write blocked on database 'default': INSERT INTO"
         )
-        assert "start the shell with --writes" in report
-        assert lines[-2] == (
+        assert lines[4].endswith(", or start the shell with --writes.")
+        assert lines[5] == (
             "(Django's part of the traceback is hidden; see it all with "
             "`import traceback; traceback.print_last()`.)"
         )
         assert len(lines) == 7
-        os.write(leader, b"import traceback; traceback.print_last()\n")
-        full = read_until(leader, b"[read-only] >>> ", deadline).decode()
+        terminal.type("import traceback; traceback.print_last()")
+        full = terminal.read_until("[read-only] >>> ")
         assert "django/db/models/query.py" in full
         assert "readonly_scopes.errors.ReadOnlyError: Write blocked" in full
         # Other errors keep their usual traceback.
-        os.write(leader, b"1 / 0\n")
-        other = read_until(leader, b"[read-only] >>> ", deadline).decode()
+        terminal.type("1 / 0")
+        other = terminal.read_until("[read-only] >>> ")
         assert "Traceback (most recent call last):" in other
         assert "ZeroDivisionError: division by zero" in other
-        os.write(leader, b"exit()\n")
-        assert process.wait(timeout=30) == 0
+        terminal.type("exit()")
     finally:
-        process.kill()
-        process.wait()
-        os.close(leader)
+        assert terminal.close() == 0
+
+
+def test_ipython_on_a_terminal_shows_the_mode_and_short_errors(tmp_path: Path) -> None:
+    terminal = Terminal([*DJANGO_SHELL, "-i", "ipython", "--read-only"], tmp_path)
+    try:
+        banner = terminal.read_until("[read-only] In [1]: ")
+        assert "database writes are BLOCKED (read-only). Allow them with " in banner
+        assert "or %read_only off" in banner
+        terminal.type("Item.objects.create(name='typed')")
+        report = terminal.read_until("[read-only] In [2]: ")
+        assert "ReadOnlyError: Write blocked on database 'default': INSERT" in report
+        assert "run `%read_only off`" in report
+        assert "see it all with `%tb`" in report
+        assert "django/db" not in report
+        terminal.type("%tb")
+        assert "django/db/models/query.py" in terminal.read_until("In [3]: ")
+        terminal.type("%read_only off")
+        terminal.read_until("[writes] In [4]: ")
+        terminal.type("%unload_ext readonly_scopes")
+        assert "[writes]" not in terminal.read_until("In [5]: ")
+        terminal.type("exit")
+    finally:
+        assert terminal.close() == 0

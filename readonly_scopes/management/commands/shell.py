@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandParser, OutputWrapper
 from django.core.management.commands import shell
 
 from readonly_scopes.audit import writes_enabled
@@ -17,6 +19,7 @@ from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
 from readonly_scopes.state import FLAG
 from readonly_scopes.tracebacks import short_errors_in_console
 
+IPYTHON_EXTENSION = "--ext=readonly_scopes"
 MODE_HELP = (
     " With --read-only, database writes are blocked for the whole shell;"
     " with --writes they are allowed even when DJANGO_READ_ONLY is set."
@@ -66,18 +69,13 @@ class Command(ModeOptions, shell.Command):
         return None if imports is None else [*imports, "readonly_scopes"]
 
     def python(self, options: dict[str, Any]) -> None:
-        self.stdout.write(status_line(ipython=False))
-        sys.ps1 = ModePrompt(getattr(sys, "ps1", ">>> "))
-        with short_errors_in_console():
-            super().python(options)
+        plain_console(self.stdout, partial(super().python, options))
 
     def ipython(self, options: dict[str, Any]) -> None:
         from IPython import start_ipython
 
         self.stdout.write(status_line(ipython=True))
-        start_ipython(
-            argv=["--ext=readonly_scopes"], user_ns=self.get_namespace(**options)
-        )
+        start_ipython(argv=[IPYTHON_EXTENSION], user_ns=self.get_namespace(**options))
 
     def bpython(self, options: dict[str, Any]) -> None:
         # Let Django fall through to the next shell before anything is printed.
@@ -85,3 +83,11 @@ class Command(ModeOptions, shell.Command):
 
         self.stdout.write(status_line(ipython=False))
         super().bpython(options)
+
+
+def plain_console(stdout: OutputWrapper, start: Callable[[], None]) -> None:
+    """Start Python's own console with the mode in its banner and prompt."""
+    stdout.write(status_line(ipython=False))
+    sys.ps1 = ModePrompt(getattr(sys, "ps1", ">>> "))
+    with short_errors_in_console():
+        start()
