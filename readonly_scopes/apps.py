@@ -12,6 +12,7 @@ from readonly_scopes.backstop import follow, reload_coverage
 from readonly_scopes.checks import check_settings
 from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.guard import install, install_on_created
+from readonly_scopes.installed_apps import check_installed_apps
 from readonly_scopes.state import FLAG
 
 
@@ -25,6 +26,7 @@ class ReadOnlyScopesConfig(AppConfig):
         ALLOWED.load_from_configuration()
         setting_changed.connect(reload_setting, dispatch_uid="readonly_scopes_flag")
         checks.register(check_settings)
+        checks.register(check_installed_apps)
         # Wrappers made later, in other threads, get the guard when they connect.
         for connection in connections.all():
             install(connection)
