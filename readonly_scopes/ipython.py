@@ -10,7 +10,6 @@ would vanish at the next cell.
 
 from __future__ import annotations
 
-import sys
 from types import TracebackType
 from typing import Any
 
@@ -88,8 +87,7 @@ def show_short_error(
     tb: TracebackType | None,
     tb_offset: int | None = None,
 ) -> None:
-    # Stored where %tb (and %debug) look for the last error.
-    sys.last_type, sys.last_value, sys.last_traceback = kind, error, tb
-    if sys.version_info >= (3, 12):
-        sys.last_exc = error
+    # Kept in sys.last_* for %tb, as IPython keeps any error. Should this
+    # method go, IPython drops a failing handler and shows the full traceback.
+    shell._get_exc_info((kind, error, tb))
     print(short_report(error, tb, IPYTHON_FULL_TRACEBACK), end="")

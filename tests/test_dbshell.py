@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,19 @@ def test_the_mysql_defaults_file_stays_first() -> None:
     assert args == ["mysql", "--defaults-file=my.cnf", init, "db"]
     args, _ = mysql_read_only(["mysql", "--user=u", "db"], {})
     assert args == ["mysql", init, "--user=u", "db"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["--writes"], "database writes are ALLOWED in this"), ([], "")],
+)
+def test_writable_starts_run_djangos_client_unchanged(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], said: str
+) -> None:
+    plain = connections["default"].client
+    monkeypatch.setattr(type(plain), "executable_name", "no-such-sqlite3-client")
+    err = StringIO()
+    with pytest.raises(CommandError, match="'no-such-sqlite3-client' program"):
+        call_command("dbshell", *args, stderr=err)
+    assert said in err.getvalue()
+    assert bool(said) == bool(err.getvalue())

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.apps import apps
+
+from readonly_scopes import installed_apps
 from readonly_scopes.installed_apps import check_installed_apps
 from tests.terminal import REPO
 
@@ -51,3 +55,20 @@ def test_an_earlier_app_with_the_same_command_is_a_warning(tmp_path: Path) -> No
 
 def test_the_test_settings_pass() -> None:
     assert check_installed_apps() == []
+
+
+def test_both_guards_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(apps, "is_installed", lambda name: True)
+    assert [message.id for message in check_installed_apps()] == [
+        "readonly_scopes.E010"
+    ]
+
+
+def test_each_shell_command_won_by_another_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = {"shell": "rival", "dbshell": "readonly_scopes", "shell_plus": "rival"}
+    monkeypatch.setattr(installed_apps, "get_commands", lambda: commands)
+    warnings = check_installed_apps()
+    assert [message.msg.split(" command")[0] for message in warnings] == [
+        "The shell",
+        "The shell_plus",
+    ]

@@ -157,3 +157,23 @@ def test_without_django_extensions_it_says_what_to_install(
     finally:
         monkeypatch.undo()
         importlib.reload(shell_plus)
+
+
+def test_ipython_gets_the_extension_with_any_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IPYTHON_ARGUMENTS", "--no-banner")
+    command: Any = shell_plus.Command()
+    assert command.get_ipython_arguments({}) == ["--no-banner", "--ext=readonly_scopes"]
+    started: list[Any] = []
+    monkeypatch.setattr(
+        extensions_shell_plus.Command,
+        "get_ipython",
+        lambda self, options: lambda: started.append(self.extra_args),
+    )
+    command.stdout = StringIO()
+    command.get_ipython({})()
+    command.extra_args = ["--no-banner"]
+    command.get_ipython({})()
+    assert started == [None, ["--no-banner", "--ext=readonly_scopes"]]
+    assert "or %read_only on" in command.stdout.getvalue()

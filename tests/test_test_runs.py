@@ -4,15 +4,18 @@ import os
 import subprocess
 import sys
 import textwrap
+from io import StringIO
 from pathlib import Path
 
 import psycopg
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core.management.commands import test as django_test
 from django.test import override_settings
 
 from readonly_scopes import writes_allowed
+from readonly_scopes.management.commands import test
 from readonly_scopes.pytest_plugin import pytest_sessionstart
 from readonly_scopes.state import FLAG
 from readonly_scopes.test_runs import start_test_run
@@ -261,3 +264,22 @@ def test_the_plugin_leaves_projects_without_this_app_alone(
     FLAG.set(True, "the test")
     pytest_sessionstart(Session(Reporter()))  # type: ignore[arg-type]
     assert not FLAG.writes_pass
+
+
+def test_the_test_command_says_it_before_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[bool] = []
+    monkeypatch.setattr(
+        django_test.Command,
+        "handle",
+        lambda self, *labels, **options: ran.append(writes_allowed()),
+    )
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    FLAG.load_from_configuration()
+    err = StringIO()
+    test.Command(stderr=err).handle()
+    assert err.getvalue() == ENVIRONMENT_LINE + "\n"
+    test.Command(stderr=err).handle()
+    assert err.getvalue() == ENVIRONMENT_LINE + "\n"
+    assert ran == [True, True]
