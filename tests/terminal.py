@@ -1,4 +1,4 @@
-"""A command run on a real pseudo-terminal, as a person at a keyboard runs it."""
+"""Commands run as a person runs them: piped, or on a real pseudo-terminal."""
 
 from __future__ import annotations
 
@@ -10,6 +10,30 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def run_piped(
+    command: list[str],
+    tmp_path: Path,
+    environ: dict[str, str],
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` on the test settings with its own SQLite file."""
+    return subprocess.run(
+        command,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "piped.sqlite3"),
+            "PYTHONPATH": str(REPO),
+            **environ,
+        },
+        timeout=60,
+        check=False,
+    )
 
 
 class Terminal:

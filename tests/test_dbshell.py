@@ -190,3 +190,12 @@ def test_writable_starts_run_djangos_client_unchanged(
         call_command("dbshell", *args, stderr=err)
     assert said in err.getvalue()
     assert bool(said) == bool(err.getvalue())
+
+
+def test_the_real_sqlite3_refuses_a_statement_given_as_a_parameter() -> None:
+    # sqlite3 exits with the error code: 8 is SQLITE_READONLY.
+    with pytest.raises(CommandError, match="returned non-zero exit status 8"):
+        call_command(
+            "dbshell", "--read-only", "--", "CREATE TABLE never_made (x integer)"
+        )
+    assert "never_made" not in connections["default"].introspection.table_names()

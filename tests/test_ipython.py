@@ -76,6 +76,8 @@ def test_shells_without_prompts_still_get_the_magic() -> None:
         shell.run_line_magic("load_ext", "readonly_scopes")
         shell.run_line_magic("read_only", "on")
         assert not writes_allowed()
+        shell.run_line_magic("unload_ext", "readonly_scopes")
+        assert not MAGIC.loaded
 
 
 def test_unloading_restores_the_prompt_the_magic_and_the_hints(terminal: Any) -> None:

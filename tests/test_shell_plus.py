@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
@@ -15,7 +13,7 @@ from django_extensions.management.commands import shell_plus as extensions_shell
 
 from readonly_scopes import ReadOnlyError
 from readonly_scopes.management.commands import shell_plus
-from tests.terminal import REPO, Terminal
+from tests.terminal import Terminal, run_piped
 
 SHELL_PLUS = [sys.executable, "-m", "django", "shell_plus", "--settings=tests.settings"]
 CREATE_TABLE = (
@@ -26,21 +24,7 @@ CREATE_TABLE = (
 
 
 def run(tmp_path: Path, *args: str, environ: dict[str, str]) -> Any:
-    env = {
-        **os.environ,
-        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "shell_plus.sqlite3"),
-        "PYTHONPATH": str(REPO),
-        **environ,
-    }
-    return subprocess.run(
-        [*SHELL_PLUS, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_piped([*SHELL_PLUS, *args], tmp_path, environ)
 
 
 @pytest.mark.parametrize("environment", ["", "1"])

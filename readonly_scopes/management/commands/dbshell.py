@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.core.management.commands import dbshell
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes.audit import writes_enabled
 from readonly_scopes.db_clients import read_only_client, read_only_how
@@ -36,28 +37,30 @@ class Command(dbshell.Command):
 
     def handle(self, **options: Any) -> None:
         connection = connections[options["database"]]
-        client = connection.client.executable_name
-        read_only = options["read_only"] or (
-            not options["writes"] and not writes_allowed()
-        )
-        if not read_only:
+        if options["read_only"] or (not options["writes"] and not writes_allowed()):
+            self.run_read_only(connection, options)
+        else:
             if options["writes"]:
                 writes_enabled("manage.py dbshell --writes")
                 self.stderr.write(
-                    f"readonly_scopes: database writes are ALLOWED in this {client} "
-                    "session (--writes)."
+                    "readonly_scopes: database writes are ALLOWED in this "
+                    f"{connection.client.executable_name} session (--writes)."
                 )
             super().handle(**options)
-            return
+
+    def run_read_only(
+        self, connection: BaseDatabaseWrapper, options: dict[str, Any]
+    ) -> None:
         plain_client = connection.client
-        connection.client = read_only_client(connection)
+        read_only = read_only_client(connection)
         alias = options["database"]
         database = "" if alias == DEFAULT_DB_ALIAS else f" --database {alias}"
         self.stderr.write(
-            f"readonly_scopes: database writes are BLOCKED in this {client} session "
-            f"({read_only_how(connection)}). For writes, start "
-            f"`manage.py dbshell{database} --writes`."
+            "readonly_scopes: database writes are BLOCKED in this "
+            f"{plain_client.executable_name} session ({read_only_how(connection)}). "
+            f"For writes, start `manage.py dbshell{database} --writes`."
         )
+        connection.client = read_only
         try:
             super().handle(**options)
         finally:
