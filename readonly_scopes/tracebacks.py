@@ -16,18 +16,26 @@ from types import TracebackType
 from readonly_scopes.audit import NOT_PROJECT
 from readonly_scopes.errors import ReadOnlyError
 
-CONSOLE_FULL_TRACEBACK = "import traceback; traceback.print_last()"
+CONSOLE_FULL_TRACEBACK = (
+    "import sys, traceback; traceback.print_exception(sys.last_value)"
+)
 IPYTHON_FULL_TRACEBACK = "%tb"
 
 
 def short_report(error: BaseException, tb: TracebackType | None, full: str) -> str:
     frames = [entry for entry in traceback.extract_tb(tb) if written_by_user(entry)]
-    where = traceback.format_list(frames[-1:])
     return (
-        "".join(where)
+        "".join(map(frame_lines, frames[-1:]))
         + f"{type(error).__name__}: {error}\n"
         + f"(Django's part of the traceback is hidden; see it all with `{full}`.)\n"
     )
+
+
+def frame_lines(entry: traceback.FrameSummary) -> str:
+    # As a traceback shows a frame, without the position markers that
+    # Python 3.11+ adds under part of the line.
+    where = f'  File "{entry.filename}", line {entry.lineno}, in {entry.name}\n'
+    return where + (f"    {entry.line}\n" if entry.line else "")
 
 
 def written_by_user(entry: traceback.FrameSummary) -> bool:
@@ -48,7 +56,7 @@ def short_errors_in_console() -> Iterator[None]:
         kind: type[BaseException], error: BaseException, tb: TracebackType | None
     ) -> None:
         if isinstance(error, ReadOnlyError):
-            # The console has stored the error for traceback.print_last().
+            # The console has stored the error in sys.last_value for the hint.
             sys.stderr.write(short_report(error, tb, CONSOLE_FULL_TRACEBACK))
         else:
             previous(kind, error, tb)

@@ -224,10 +224,12 @@ def test_a_blocked_write_on_a_terminal_is_short_with_the_full_one_at_hand(
         assert lines[4].endswith(", or start the shell with --writes.")
         assert lines[5] == (
             "(Django's part of the traceback is hidden; see it all with "
-            "`import traceback; traceback.print_last()`.)"
+            "`import sys, traceback; traceback.print_exception(sys.last_value)`.)"
         )
         assert len(lines) == 7
-        terminal.type("import traceback; traceback.print_last()")
+        terminal.type(
+            "import sys, traceback; traceback.print_exception(sys.last_value)"
+        )
         full = terminal.read_until("[read-only] >>> ")
         assert "django/db/models/query.py" in full
         assert "readonly_scopes.errors.ReadOnlyError: Write blocked" in full

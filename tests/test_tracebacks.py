@@ -79,7 +79,7 @@ def test_the_console_hook_reports_blocked_writes_and_passes_on_the_rest(
     assert sys.excepthook is previous
     assert passed_on == [other]
     assert capsys.readouterr().err == short_report(
-        error, tb, "import traceback; traceback.print_last()"
+        error, tb, "import sys, traceback; traceback.print_exception(sys.last_value)"
     )
 
 
