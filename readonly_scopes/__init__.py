@@ -20,6 +20,7 @@ __all__ = [
     "load_ipython_extension",
     "read_only",
     "temp_writes",
+    "unload_ipython_extension",
     "writes_allowed",
 ]
 
@@ -36,3 +37,7 @@ def disable_writes() -> None:
 
 def load_ipython_extension(shell: Any) -> None:
     ipython.load(shell)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    ipython.unload(shell)

@@ -13,6 +13,7 @@ from readonly_scopes.conf import CONF, RULES
 from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import install, install_on_created
+from readonly_scopes.installed_apps import check_installed_apps
 
 
 class ReadOnlyScopesConfig(AppConfig):
@@ -28,6 +29,7 @@ class ReadOnlyScopesConfig(AppConfig):
         ALLOWED.load_from_configuration()
         setting_changed.connect(reload_setting, dispatch_uid="readonly_scopes_flag")
         checks.register(check_settings)
+        checks.register(check_installed_apps)
         # Wrappers made later, in other threads, get the guard when they connect.
         for connection in connections.all():
             install(connection)

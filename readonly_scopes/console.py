@@ -6,6 +6,18 @@ from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.state import writes_allowed
 
 
+class Magic:
+    """Whether the IPython magic is loaded, so that messages may suggest it."""
+
+    __slots__ = ("loaded",)
+
+    def __init__(self) -> None:
+        self.loaded = False
+
+
+MAGIC = Magic()
+
+
 def mode_tag() -> str:
     return "[writes] " if writes_allowed() else "[read-only] "
 

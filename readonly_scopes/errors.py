@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from readonly_scopes import ipython
 from readonly_scopes.classify import shorten
+from readonly_scopes.console import MAGIC
 from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE, Decision
 
 SHELL_READ_ONLY_SOURCE = "manage.py shell --read-only"
@@ -106,7 +106,7 @@ def flag_remedies() -> list[str]:
         "call readonly_scopes.enable_writes() for the whole process",
         "wrap the code in `with readonly_scopes.temp_writes():` for one block",
     ]
-    if ipython.extension_loaded:
+    if MAGIC.loaded:
         remedies.append("run `%read_only off`")
     if FLAG.source == ENVIRONMENT_SOURCE:
         remedies.append("run the command as `DJANGO_READ_ONLY= <command>`")

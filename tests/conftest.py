@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from readonly_scopes import ipython
 from readonly_scopes.backstop import reload_coverage
+from readonly_scopes.console import MAGIC
 from readonly_scopes.flag import load_flag
 from readonly_scopes.state import FLAG
 from readonly_scopes.switch import SWITCH
@@ -36,7 +36,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     # Before the database fixtures tear down: flushing tables is a write.
     FLAG.set(False, "the test suite")
-    ipython.extension_loaded = False
+    MAGIC.loaded = False
     # A shell test may have turned the backstop on for the process.
     reload_coverage()
     SWITCH.turn_off()

@@ -19,6 +19,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "tests.testapp",
     "tests.zoo",
+    # After readonly_scopes, whose shell_plus extends this app's.
+    "django_extensions",
 ]
 
 ROOT_URLCONF = "tests.site_urls"

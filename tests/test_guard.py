@@ -17,11 +17,11 @@ from readonly_scopes import (
     DjangoReadOnlyError,
     ReadOnlyError,
     disable_writes,
-    ipython,
     read_only,
     temp_writes,
 )
 from readonly_scopes.classify import statement_text
+from readonly_scopes.console import MAGIC
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
 from tests.testapp.models import Item
@@ -255,7 +255,7 @@ def test_message_for_the_setting() -> None:
 @default_database
 def test_message_for_disable_writes_names_the_call_and_the_magic() -> None:
     disable_writes()
-    ipython.extension_loaded = True
+    MAGIC.loaded = True
     message = blocked_message()
     assert f"by disable_writes() called at {__file__}:" in message
     assert "run `%read_only off`" in message

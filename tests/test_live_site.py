@@ -108,7 +108,8 @@ class Site:
             return str(response.read().decode()).split()[0]
 
     def names(self) -> set[str]:
-        with sqlite3.connect(self.database) as connection:
+        # sqlite3's own context manager commits but never closes (ResourceWarning).
+        with contextlib.closing(sqlite3.connect(self.database)) as connection:
             rows = connection.execute("SELECT name FROM testapp_item").fetchall()
         return {name for (name,) in rows}
 

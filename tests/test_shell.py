@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import os
-import pty
-import select
 import sqlite3
 import subprocess
 import sys
-import time
 import types
 from io import StringIO
 from pathlib import Path
@@ -24,8 +20,8 @@ from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.flag import load_flag
 from readonly_scopes.management.commands.shell import Command
 from readonly_scopes.state import FLAG
+from tests.terminal import Terminal, run_piped
 
-REPO = Path(__file__).resolve().parent.parent
 DJANGO_SHELL = [sys.executable, "-m", "django", "shell", "--settings=tests.settings"]
 CREATE_TABLE = (
     "from django.db import connection\n"
@@ -175,21 +171,7 @@ def test_missing_bpython_falls_through_silently(
 def run_shell(
     tmp_path: Path, *args: str, environ: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "shell.sqlite3"),
-        "PYTHONPATH": str(REPO),
-        **environ,
-    }
-    return subprocess.run(
-        [*DJANGO_SHELL, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_piped([*DJANGO_SHELL, *args], tmp_path, environ)
 
 
 @pytest.mark.parametrize("environment", ["", "1"])
@@ -205,60 +187,81 @@ def test_command_exit_status(tmp_path: Path, environment: str) -> None:
 
 
 def test_piped_input_runs_in_the_chosen_mode(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "piped.sqlite3"),
-        "PYTHONPATH": str(REPO),
-    }
-    piped = subprocess.run(
-        [*DJANGO_SHELL, "--read-only"],
-        input=CREATE_TABLE,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    piped = run_piped([*DJANGO_SHELL, "--read-only"], tmp_path, {}, CREATE_TABLE)
     assert piped.returncode != 0
     assert "ReadOnlyError: Write blocked" in piped.stderr
 
 
-def read_until(fd: int, marker: bytes, deadline: float) -> bytes:
-    seen = b""
-    while marker not in seen:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"{marker!r} never came; got {seen!r}"
-        if select.select([fd], [], [], remaining)[0]:
-            seen += os.read(fd, 4096)
-    return seen
-
-
 def test_interactive_python_shell_on_a_terminal(tmp_path: Path) -> None:
-    leader, follower = pty.openpty()
-    env = {
-        **os.environ,
-        "READONLY_SCOPES_SQLITE_FILE": str(tmp_path / "tty.sqlite3"),
-        "PYTHONPATH": str(REPO),
-        "PYTHONSTARTUP": "",
-        "TERM": "dumb",
-    }
-    process = subprocess.Popen(
-        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
+    terminal = Terminal(
+        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"], tmp_path
     )
-    os.close(follower)
-    deadline = time.monotonic() + 60
     try:
-        banner = read_until(leader, b"[read-only] >>> ", deadline)
-        assert b"database writes are BLOCKED (read-only)" in banner
-        os.write(leader, b"readonly_scopes.enable_writes()\n")
-        read_until(leader, b"[writes] >>> ", deadline)
-        os.write(leader, b"exit()\n")
-        assert process.wait(timeout=30) == 0
+        banner = terminal.read_until("[read-only] >>> ")
+        assert "database writes are BLOCKED (read-only)" in banner
+        terminal.type("readonly_scopes.enable_writes()")
+        terminal.read_until("[writes] >>> ")
+        terminal.type("exit()")
     finally:
-        process.kill()
-        process.wait()
-        os.close(leader)
+        assert terminal.close() == 0
+
+
+def test_a_blocked_write_on_a_terminal_is_short_with_the_full_one_at_hand(
+    tmp_path: Path,
+) -> None:
+    terminal = Terminal(
+        [*DJANGO_SHELL, "-i", "python", "--read-only", "--no-startup"], tmp_path
+    )
+    try:
+        terminal.read_until("[read-only] >>> ")
+        terminal.type("Item.objects.create(name='typed')")
+        lines = terminal.read_until("[read-only] >>> ").split("\n")
+        # The echo of the input, the report, the next prompt.
+        assert lines[0] == "Item.objects.create(name='typed')"
+        assert lines[1] == '  File "<console>", line 1, in <module>'
+        assert lines[2].startswith(
+            "ReadOnlyError: Write blocked on database 'default': INSERT INTO"
+        )
+        assert lines[4].endswith(", or start the shell with --writes.")
+        assert lines[5] == (
+            "(Django's part of the traceback is hidden; see it all with "
+            "`import sys, traceback; traceback.print_exception(sys.last_value)`.)"
+        )
+        assert len(lines) == 7
+        terminal.type(
+            "import sys, traceback; traceback.print_exception(sys.last_value)"
+        )
+        full = terminal.read_until("[read-only] >>> ")
+        assert "django/db/models/query.py" in full
+        assert "readonly_scopes.errors.ReadOnlyError: Write blocked" in full
+        # Other errors keep their usual traceback.
+        terminal.type("1 / 0")
+        other = terminal.read_until("[read-only] >>> ")
+        assert "Traceback (most recent call last):" in other
+        assert "ZeroDivisionError: division by zero" in other
+        terminal.type("exit()")
+    finally:
+        assert terminal.close() == 0
+
+
+def test_ipython_on_a_terminal_shows_the_mode_and_short_errors(tmp_path: Path) -> None:
+    terminal = Terminal([*DJANGO_SHELL, "-i", "ipython", "--read-only"], tmp_path)
+    try:
+        banner = terminal.read_until("[read-only] In [1]: ")
+        assert "database writes are BLOCKED (read-only). Allow them with " in banner
+        assert "or %read_only off" in banner
+        terminal.type("Item.objects.create(name='typed')")
+        report = terminal.read_until("[read-only] In [2]: ")
+        assert "ReadOnlyError: Write blocked on database 'default': INSERT" in report
+        assert "run `%read_only off`" in report
+        assert "see it all with `%tb`" in report
+        assert "django/db" not in report
+        terminal.type("%tb")
+        assert "django/db/models/query.py" in terminal.read_until("In [3]: ")
+        terminal.type("%read_only off")
+        terminal.read_until("[writes] In [4]: ")
+        terminal.type("%unload_ext readonly_scopes")
+        assert "[writes]" not in terminal.read_until("In [5]: ")
+        terminal.type("exit")
+    finally:
+        assert terminal.close() == 0
