@@ -12,6 +12,7 @@ from readonly_scopes.backstop import follow, reload_coverage
 from readonly_scopes.checks import check_settings
 from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.guard import install, install_on_created
+from readonly_scopes.integrations.commands import follow_switch_at_start
 from readonly_scopes.state import FLAG
 
 
@@ -31,6 +32,7 @@ class ReadOnlyScopesConfig(AppConfig):
         connection_created.connect(
             install_on_created, dispatch_uid="readonly_scopes_guard"
         )
+        follow_switch_at_start()
 
 
 def load_flag() -> None:

@@ -49,6 +49,22 @@ SETTINGS: dict[str, tuple[Any, Callable[[object], bool], str]] = {
     ),
     "DJANGO_READ_ONLY_ALLOWED_TABLES": ((), is_string_list, "a list of table names"),
     "DJANGO_READ_ONLY_WARN_ONLY": (False, is_bool, "True or False"),
+    # Processes other than web requests (commands, task workers): fleet.py.
+    "DJANGO_READ_ONLY_FOLLOW_SWITCH": (False, is_bool, "True or False"),
+    "DJANGO_READ_ONLY_EXEMPT_COMMANDS": (
+        ("migrate",),
+        is_string_list,
+        "a list of management command names",
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_TASKS": ((), is_string_list, "a list of task names"),
+    # The database's own read-only mode, met during a failover: failover.py.
+    "DJANGO_READ_ONLY_FOLLOW_DATABASE": (False, is_bool, "True or False"),
+    "DJANGO_READ_ONLY_DATABASE_PERIOD": (
+        15,
+        is_positive_number,
+        "a number of seconds > 0",
+    ),
+    "DJANGO_READ_ONLY_DATABASE_SWITCH": (False, is_bool, "True or False"),
 }
 
 

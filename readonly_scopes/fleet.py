@@ -1,0 +1,29 @@
+"""
+What processes other than web requests (management commands, task workers)
+take from the site switch, with ``DJANGO_READ_ONLY_FOLLOW_SWITCH``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from readonly_scopes.conf import setting
+from readonly_scopes.switch import SWITCH, SiteState
+
+
+def switch_to_follow() -> SiteState | None:
+    """The switch's state when this process must follow it now, else None."""
+    if not setting("DJANGO_READ_ONLY_FOLLOW_SWITCH"):
+        return None
+    state = SWITCH.current()
+    return state if state.on else None
+
+
+def retry_delay(state: SiteState) -> int:
+    """
+    How long deferred work waits before it tries again: until the end of an
+    ``on --for`` period, but no longer than ``DJANGO_READ_ONLY_RETRY_AFTER``,
+    so that work follows a `read_only off` given before the end.
+    """
+    retry_after: int = math.ceil(setting("DJANGO_READ_ONLY_RETRY_AFTER"))
+    return min(state.seconds_left() or retry_after, retry_after)
