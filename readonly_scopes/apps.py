@@ -6,6 +6,7 @@ from django.core.signals import setting_changed
 from django.db import connections
 from django.db.backends.signals import connection_created
 
+from readonly_scopes import failover
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.audit import AUDIT
 from readonly_scopes.backstop import follow, reload_coverage
@@ -32,6 +33,7 @@ class ReadOnlyScopesConfig(AppConfig):
         connection_created.connect(
             install_on_created, dispatch_uid="readonly_scopes_guard"
         )
+        failover.start()
         follow_switch_at_start()
 
 
