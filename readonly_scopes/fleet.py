@@ -8,7 +8,14 @@ from __future__ import annotations
 import math
 
 from readonly_scopes.conf import setting
+from readonly_scopes.scopes import Scope
 from readonly_scopes.switch import SWITCH, SiteState
+
+# Named for the error message: the task did not ask for it, the switch did.
+SWITCH_SCOPE = Scope(
+    allows_writes=False,
+    kind="read_only() for the site switch (DJANGO_READ_ONLY_FOLLOW_SWITCH)",
+)
 
 
 def switch_to_follow() -> SiteState | None:

@@ -24,14 +24,7 @@ from celery import Task
 from readonly_scopes.audit import logger
 from readonly_scopes.conf import setting
 from readonly_scopes.errors import ReadOnlyError
-from readonly_scopes.fleet import retry_delay, switch_to_follow
-from readonly_scopes.scopes import Scope
-
-# Named for the error message: the task did not ask for it, the switch did.
-SWITCH_SCOPE = Scope(
-    allows_writes=False,
-    kind="read_only() for the site switch (DJANGO_READ_ONLY_FOLLOW_SWITCH)",
-)
+from readonly_scopes.fleet import SWITCH_SCOPE, retry_delay, switch_to_follow
 
 
 class ReadOnlyTask(Task[Any, Any]):
