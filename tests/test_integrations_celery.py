@@ -18,7 +18,7 @@ from django.test import override_settings
 from readonly_scopes.errors import ReadOnlyError
 from readonly_scopes.fleet import retry_delay
 from readonly_scopes.switch import SWITCH
-from tests.fleet.broker import FleetRedis, fleet_redis
+from tests.fleet.broker import FleetRedis, fleet_redis, fleet_site
 from tests.test_live_site import REPO, Site
 from tests.test_switch_live import until
 from tests.testapp.models import Item
@@ -62,14 +62,9 @@ class Worker:
 
 @pytest.fixture
 def site(tmp_path: Path, fleet_redis: FleetRedis) -> Site:
-    site = Site(
-        tmp_path,
-        DJANGO_SETTINGS_MODULE="tests.fleet.settings",
-        READONLY_SCOPES_LIVE_REDIS=fleet_redis.database(3),
-        READONLY_SCOPES_LIVE_PREFIX="celery",
-        READONLY_SCOPES_FLEET_BROKER=fleet_redis.database(4),
+    site = fleet_site(
+        tmp_path, fleet_redis, 3, READONLY_SCOPES_FLEET_BROKER=fleet_redis.database(4)
     )
-    site.manage("migrate", "--run-syncdb", "-v", "0")
     site.manage("read_only", "off")
     return site
 

@@ -24,7 +24,7 @@ from readonly_scopes.integrations.commands import (
 )
 from readonly_scopes.state import FLAG, writes_allowed
 from readonly_scopes.switch import SWITCH
-from tests.fleet.broker import FleetRedis, fleet_redis
+from tests.fleet.broker import FleetRedis, fleet_redis, fleet_site
 from tests.test_live_site import REPO, Site
 from tests.testapp.models import Item
 
@@ -33,14 +33,7 @@ __all__ = ["fleet_redis"]
 
 @pytest.fixture
 def site(tmp_path: Path, fleet_redis: FleetRedis) -> Site:
-    site = Site(
-        tmp_path,
-        DJANGO_SETTINGS_MODULE="tests.fleet.settings",
-        READONLY_SCOPES_LIVE_REDIS=fleet_redis.database(2),
-        READONLY_SCOPES_LIVE_PREFIX=f"commands-{tmp_path.name}",
-    )
-    site.manage("migrate", "--run-syncdb", "-v", "0")
-    return site
+    return fleet_site(tmp_path, fleet_redis, 2)
 
 
 def run(site: Site, *args: str) -> subprocess.CompletedProcess[str]:

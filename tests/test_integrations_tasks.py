@@ -18,7 +18,7 @@ from django.test import override_settings
 
 from readonly_scopes.integrations.tasks import TaskDeferred, follows_switch
 from readonly_scopes.switch import SWITCH
-from tests.fleet.broker import FleetRedis, fleet_redis
+from tests.fleet.broker import FleetRedis, fleet_redis, fleet_site
 from tests.test_live_site import REPO, Site
 from tests.test_switch_live import until
 
@@ -35,13 +35,7 @@ ENQUEUE = (
 
 @pytest.fixture
 def site(tmp_path: Path, fleet_redis: FleetRedis) -> Iterator[Site]:
-    site = Site(
-        tmp_path,
-        DJANGO_SETTINGS_MODULE="tests.fleet.settings",
-        READONLY_SCOPES_LIVE_REDIS=fleet_redis.database(5),
-        READONLY_SCOPES_LIVE_PREFIX="tasks",
-    )
-    site.manage("migrate", "--run-syncdb", "-v", "0")
+    site = fleet_site(tmp_path, fleet_redis, 5)
     site.manage("read_only", "off")
     log = tmp_path / "db_worker.log"
     with log.open("wb") as output:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_live_site import Site
 from tests.test_switch_live import RedisServer, free_port_in
 
 # Away from the shared Redis (6379) and the switch tests' servers (6391-6399).
@@ -34,3 +35,16 @@ def fleet_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetRedis
         yield server
     finally:
         server.stop()
+
+
+def fleet_site(tmp_path: Path, server: FleetRedis, number: int, **env: str) -> Site:
+    """A migrated site whose processes follow the switch in Redis ``number``."""
+    site = Site(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="tests.fleet.settings",
+        READONLY_SCOPES_LIVE_REDIS=server.database(number),
+        READONLY_SCOPES_LIVE_PREFIX=tmp_path.name,
+        **env,
+    )
+    site.manage("migrate", "--run-syncdb", "-v", "0")
+    return site
