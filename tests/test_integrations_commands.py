@@ -134,6 +134,7 @@ def test_outside_manage_py() -> None:
         ("shell", False),
         ("dbshell", False),
         ("runserver", False),
+        ("test", False),
         ("migrate", False),  # The default of DJANGO_READ_ONLY_EXEMPT_COMMANDS.
         ("no_such_command", False),
     ],

@@ -30,7 +30,17 @@ from readonly_scopes.fleet import switch_to_follow
 from readonly_scopes.state import FLAG
 
 NEVER_FOLLOW = frozenset(
-    {"read_only", "shell", "dbshell", "shell_plus", "runserver", "db_worker"}
+    {
+        "read_only",
+        "shell",
+        "dbshell",
+        "shell_plus",
+        "runserver",
+        "db_worker",
+        # A test run writes to test databases of its own.
+        "test",
+        "testserver",
+    }
 )
 ATTRIBUTE = "follows_read_only_switch"
 C = TypeVar("C", bound=type[BaseCommand])
