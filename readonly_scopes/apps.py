@@ -6,6 +6,7 @@ from django.core.signals import setting_changed
 from django.db import connections
 from django.db.backends.signals import connection_created
 
+from readonly_scopes import failover
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.backstop import reload_coverage
 from readonly_scopes.checks import check_settings
@@ -14,6 +15,7 @@ from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import install, install_on_created
 from readonly_scopes.installed_apps import check_installed_apps
+from readonly_scopes.integrations.commands import follow_switch_at_start
 
 
 class ReadOnlyScopesConfig(AppConfig):
@@ -36,6 +38,8 @@ class ReadOnlyScopesConfig(AppConfig):
         connection_created.connect(
             install_on_created, dispatch_uid="readonly_scopes_guard"
         )
+        failover.start()
+        follow_switch_at_start()
 
 
 def reload_setting(setting: str, **kwargs: object) -> None:

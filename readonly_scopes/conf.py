@@ -168,6 +168,38 @@ RULES: dict[str, Rule] = {
     "DJANGO_READ_ONLY_WARN_ONLY": Rule(
         "warn_only", False, is_bool, "True or False", suggest_bool
     ),
+    # Processes other than web requests (commands, task workers): fleet.py.
+    "DJANGO_READ_ONLY_FOLLOW_SWITCH": Rule(
+        "follow_switch", False, is_bool, "True or False", suggest_bool
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_COMMANDS": Rule(
+        "exempt_commands",
+        ["migrate"],
+        is_string_list,
+        "a list of management command names",
+        suggest_string_list(["migrate"]),
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_TASKS": Rule(
+        "exempt_tasks",
+        [],
+        is_string_list,
+        "a list of task names",
+        suggest_string_list(["myproject.tasks.send_digest"]),
+    ),
+    # The database's own read-only mode, met during a failover: failover.py.
+    "DJANGO_READ_ONLY_FOLLOW_DATABASE": Rule(
+        "follow_database", False, is_bool, "True or False", suggest_bool
+    ),
+    "DJANGO_READ_ONLY_DATABASE_PERIOD": Rule(
+        "database_period",
+        15,
+        is_number_of_seconds,
+        "a number of seconds above 0",
+        suggest_seconds,
+    ),
+    "DJANGO_READ_ONLY_DATABASE_SWITCH": Rule(
+        "database_switch", False, is_bool, "True or False", suggest_bool
+    ),
 }
 
 
@@ -226,6 +258,12 @@ class Conf:
     exempt: str | None
     allowed_tables: tuple[str, ...]
     warn_only: bool
+    follow_switch: bool
+    exempt_commands: tuple[str, ...]
+    exempt_tasks: tuple[str, ...]
+    follow_database: bool
+    database_period: float
+    database_switch: bool
 
     def load(self) -> None:
         """Read every setting, logging each invalid one."""

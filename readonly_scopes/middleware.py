@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 from readonly_scopes import audit
 from readonly_scopes.conf import CONF
 from readonly_scopes.errors import ReadOnlyError
+from readonly_scopes.failover import aapply, apply, refused_state
 from readonly_scopes.scopes import Scope, read_only, temp_writes
 from readonly_scopes.state import FLAG
 from readonly_scopes.switch import SWITCH, SiteState
@@ -53,7 +54,7 @@ class ReadOnlySiteMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        state = SWITCH.current()
+        state = apply(SWITCH.current())
         if not site_read_only(state):
             return self.get_response(request)
         user = request.user if needs_user() else None
@@ -61,7 +62,7 @@ class ReadOnlySiteMiddleware:
             return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> Any:
-        state = await SWITCH.acurrent()
+        state = await aapply(await SWITCH.acurrent())
         get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
         if not site_read_only(state):
             return await get_response(request)
@@ -103,9 +104,11 @@ class ReadOnlySiteMiddleware:
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponse | None:
         mode = getattr(request, ATTRIBUTE, None)
-        if mode is None or not isinstance(exception, ReadOnlyError):
-            return None
-        return unavailable(request, mode.state)
+        if mode is not None and isinstance(exception, ReadOnlyError):
+            return unavailable(request, mode.state)
+        # The database refused by itself: read-only as if the switch were on.
+        refused = refused_state(exception)
+        return None if refused is None else unavailable(request, refused)
 
 
 def site_read_only(state: SiteState) -> bool:

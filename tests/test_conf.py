@@ -118,6 +118,61 @@ WRONG = {
         ),
         False,
     ),
+    "DJANGO_READ_ONLY_FOLLOW_SWITCH": (
+        "yes",
+        (
+            "DJANGO_READ_ONLY_FOLLOW_SWITCH is 'yes'; it must be True or False. "
+            "Write, for example, DJANGO_READ_ONLY_FOLLOW_SWITCH = True. Until then "
+            "its default, False, applies."
+        ),
+        False,
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_COMMANDS": (
+        "clearsessions",
+        (
+            "DJANGO_READ_ONLY_EXEMPT_COMMANDS is 'clearsessions'; it must be a list "
+            "of management command names. Write, for example, "
+            "DJANGO_READ_ONLY_EXEMPT_COMMANDS = ['clearsessions']. Until then its "
+            "default, ['migrate'], applies."
+        ),
+        ["migrate"],
+    ),
+    "DJANGO_READ_ONLY_EXEMPT_TASKS": (
+        None,
+        (
+            "DJANGO_READ_ONLY_EXEMPT_TASKS is None; it must be a list of task names. "
+            "Write, for example, DJANGO_READ_ONLY_EXEMPT_TASKS = "
+            "['myproject.tasks.send_digest']. Until then its default, [], applies."
+        ),
+        [],
+    ),
+    "DJANGO_READ_ONLY_FOLLOW_DATABASE": (
+        1,
+        (
+            "DJANGO_READ_ONLY_FOLLOW_DATABASE is 1; it must be True or False. Write, "
+            "for example, DJANGO_READ_ONLY_FOLLOW_DATABASE = True. Until then its "
+            "default, False, applies."
+        ),
+        False,
+    ),
+    "DJANGO_READ_ONLY_DATABASE_PERIOD": (
+        "30",
+        (
+            "DJANGO_READ_ONLY_DATABASE_PERIOD is '30'; it must be a number of "
+            "seconds above 0. Write, for example, DJANGO_READ_ONLY_DATABASE_PERIOD "
+            "= 30. Until then its default, 15, applies."
+        ),
+        15,
+    ),
+    "DJANGO_READ_ONLY_DATABASE_SWITCH": (
+        "off",
+        (
+            "DJANGO_READ_ONLY_DATABASE_SWITCH is 'off'; it must be True or False. "
+            "Write, for example, DJANGO_READ_ONLY_DATABASE_SWITCH = False. Until "
+            "then its default, False, applies."
+        ),
+        False,
+    ),
 }
 
 # Started as a web server starts: the settings module, django.setup(), and no

@@ -1,0 +1,1 @@
+"""Processes other than web requests that follow the site switch."""

@@ -1,0 +1,1 @@
+"""Processes other than web servers that follow the switch: commands, workers."""
