@@ -8,9 +8,9 @@ from django.db.backends.signals import connection_created
 
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.audit import AUDIT
-from readonly_scopes.backstop import follow, reload_coverage
+from readonly_scopes.backstop import reload_coverage
+from readonly_scopes.backstop.coverage import COVERAGE, SETTING
 from readonly_scopes.checks import check_settings
-from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.guard import install, install_on_created
 from readonly_scopes.state import FLAG
 
@@ -21,7 +21,7 @@ class ReadOnlyScopesConfig(AppConfig):
 
     def ready(self) -> None:
         load_flag()
-        ENFORCEMENT.load_from_configuration()
+        COVERAGE.load_from_configuration()
         ALLOWED.load_from_configuration()
         setting_changed.connect(reload_setting, dispatch_uid="readonly_scopes_flag")
         checks.register(check_settings)
@@ -41,7 +41,8 @@ def load_flag() -> None:
 def reload_setting(setting: str, **kwargs: object) -> None:
     if setting == "DJANGO_READ_ONLY":
         load_flag()
-        follow()
+        # The backstop's default coverage follows the configured flag.
+        reload_coverage()
     elif setting in (SETTING, "DJANGO_READ_ONLY_WARN_ONLY"):
         reload_coverage()
     elif setting == "DJANGO_READ_ONLY_ALLOWED_TABLES":

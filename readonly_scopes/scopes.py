@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
-from readonly_scopes.backstop import follow
+from readonly_scopes.backstop import follow, follow_exit
 from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +54,7 @@ class Scope:
         # marking it closed makes them fall back to the enclosing state.
         activation.close()
         current_activation.reset(activation.token)
-        follow()
+        follow_exit()
 
     def _close_innermost(self) -> None:
         activation = current_activation.get()

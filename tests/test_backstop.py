@@ -26,7 +26,8 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
-from readonly_scopes.backstop import backstop_of
+from readonly_scopes.backstop.registry import mode_of
+from readonly_scopes.guard import in_step
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -333,9 +334,10 @@ def test_sqlite_refusal_becomes_read_only_error(counter: BaseDatabaseWrapper) ->
             return cursor.cursor.execute(sql)
 
     disable_writes()
-    backstop = backstop_of(counter)
+    mode_of(counter).sync(True)
+    context = {"connection": counter}
     with pytest.raises(ReadOnlyError) as excinfo:
-        backstop.run(execute, "DELETE FROM rs_counter", None, False, {}, True)
+        in_step(execute, "DELETE FROM rs_counter", None, False, context, True)
     assert isinstance(excinfo.value.__cause__, sqlite3.OperationalError)
     assert "Writes are disabled for the whole process" in str(excinfo.value)
     assert total(counter) == 0
@@ -390,7 +392,7 @@ def test_scope_entered_in_an_event_loop_leaves_that_thread_alone(
     # The loop runs in this thread, whose connection is open: blocking I/O
     # from the loop is wrong, and the statements run in other threads anyway.
     counter.ensure_connection()
-    backstop = backstop_of(counter)
+    backstop = mode_of(counter)
     assert backstop.read_only is False
 
     async def main() -> None:
@@ -481,7 +483,7 @@ def test_a_scope_whose_database_switch_fails_is_not_left_open(
     counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter.ensure_connection()
-    backstop = backstop_of(counter)
+    backstop = mode_of(counter)
 
     def broken(statement: str) -> None:
         raise DatabaseError("connection lost")

@@ -11,8 +11,8 @@ from django.core.management.commands import shell
 
 from readonly_scopes.audit import writes_enabled
 from readonly_scopes.backstop import follow_open_connections
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.console import ModePrompt, status_line
-from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
 from readonly_scopes.state import FLAG
 
@@ -48,7 +48,7 @@ class Command(shell.Command):
             FLAG.set(True, SHELL_READ_ONLY_SOURCE)
             # The database refuses what the guard cannot see, unless the
             # DJANGO_READ_ONLY_ENFORCE setting says otherwise.
-            ENFORCEMENT.enable_for_shell()
+            COVERAGE.cover_read_only_process(SHELL_READ_ONLY_SOURCE)
             follow_open_connections()
         elif options["writes"]:
             FLAG.set(False, "manage.py shell --writes")

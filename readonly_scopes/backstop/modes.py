@@ -4,8 +4,10 @@ statements that switch it.
 
 The mode is tracked, not asked for, so that a statement whose context wants
 the mode the connection is already in costs nothing extra. A tracked value of
-None means unknown (a connection just taken from a pool): the next statement
-sends a switch whichever mode it wants.
+None means unknown: the next statement sends a switch whichever mode it wants.
+PostgreSQL reports its session default to the driver whenever it changes, so
+the mode of a connection taken from a pool is read from the driver's
+connection, where it arrived with the last user's statements.
 """
 
 from __future__ import annotations
@@ -16,10 +18,6 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
-
-from readonly_scopes.classify import statement_text
-from readonly_scopes.errors import refused_error
-from readonly_scopes.state import decide
 
 # Django's execute(sql, params, many, context), as an execute wrapper gets it.
 Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
@@ -53,18 +51,63 @@ MYSQL_BEGAN_READ_ONLY = (
 )
 
 
-class Backstop(ABC):
+class Refused(Exception):
+    """
+    The database refused a statement in the read-only mode this package put
+    it in; the guard turns it into a ReadOnlyError that explains why.
+    """
+
+    def __init__(self, driver_error: BaseException, stuck: tuple[str, str] | tuple[()]):
+        super().__init__(str(driver_error))
+        self.driver_error = driver_error
+        # Why a context that allows writes still found it read-only, and the fix.
+        self.stuck = stuck
+
+
+class DatabaseMode(ABC):
     """The read-only mode of one connection, switched only when it must change."""
 
     __slots__ = ("connection", "read_only")
 
-    def __init__(self, connection: BaseDatabaseWrapper, read_only: bool | None) -> None:
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
-        self.read_only = read_only
+        self.read_only: bool | None = self.initial_mode()
+
+    def initial_mode(self) -> bool | None:
+        # A new connection is in the database's default mode, unless a pool
+        # handed back one that another user may have left in any mode.
+        pooled = bool(self.connection.settings_dict["OPTIONS"].get("pool"))
+        return None if pooled else False
+
+    def in_mode(self, read_only: bool) -> bool:
+        return self.read_only is read_only
 
     def sync(self, read_only: bool) -> None:
-        if self.read_only is not read_only:
+        if not self.in_mode(read_only):
             self.switch(read_only)
+
+    def may_stay_read_only(self) -> bool:
+        """
+        Whether, when the context starts allowing writes, switching may wait
+        for the next statement: a session mode kept across requests, which
+        the next request most often wants again.
+        """
+        return True
+
+    def sync_or_mark_lost(self, read_only: bool) -> None:
+        """
+        Sync, except on a connection that turns out to be broken: mark it for
+        Django's usual recovery (closed at the next health check or the end of
+        the request) instead of failing the code that changed scope.
+        """
+        try:
+            self.sync(read_only)
+        except DatabaseError:
+            if self.connection.is_usable():
+                raise
+            self.read_only = None
+            self.connection.errors_occurred = True
+            self.connection.health_check_done = False  # type: ignore[attr-defined]
 
     @abstractmethod
     def switch(self, read_only: bool) -> None:
@@ -87,8 +130,14 @@ class Backstop(ABC):
         many: bool,
         context: dict[str, Any],
         read_only: bool,
+        writes: bool,
     ) -> Any:
-        mode = self.mode_for(sql, read_only)
+        """
+        Run a statement with the connection in the context's mode, or
+        writable for this statement alone when ``writes`` (a write the
+        allow-list lets through a read-only context).
+        """
+        mode = False if writes else self.mode_for(sql, read_only)
         if mode is not None:
             self.sync(mode)
         try:
@@ -99,17 +148,12 @@ class Backstop(ABC):
                 raise
             stuck = self.why_stuck()
             self.recover(read_only)
-            raise refused_error(
-                statement_text(sql, self.connection),
-                sql,
-                self.connection.alias,
-                decide(),
-                stuck,
-            ) from driver_error
+            raise Refused(driver_error, stuck) from None
         finally:
-            if mode is not None and mode is not read_only:
-                # Back at once, for raw driver calls that come next.
-                self.sync(read_only)
+            if read_only and mode is False:
+                # Back in the context's mode before the caller goes on, so
+                # that a raw driver call right after is refused.
+                self.sync_or_mark_lost(True)
 
     def mode_for(self, sql: Any, read_only: bool) -> bool | None:
         """
@@ -130,8 +174,12 @@ class Backstop(ABC):
         return ()
 
 
-class SQLiteBackstop(Backstop):
+class SQLiteMode(DatabaseMode):
     __slots__ = ()
+
+    def may_stay_read_only(self) -> bool:
+        # A switch costs no round trip here.
+        return False
 
     def switch(self, read_only: bool) -> None:
         self.send(f"PRAGMA query_only = {int(read_only)}")
@@ -161,7 +209,7 @@ def locks_for_writing(sql: str) -> bool:
     )
 
 
-class PostgreSQLBackstop(Backstop):
+class PostgreSQLMode(DatabaseMode):
     """
     In autocommit, the session default decides each statement. In a
     transaction, read-only is a savepoint with ``SET TRANSACTION READ ONLY``:
@@ -170,19 +218,25 @@ class PostgreSQLBackstop(Backstop):
 
     __slots__ = ("savepoint", "session_read_only", "stuck")
 
-    def __init__(self, connection: BaseDatabaseWrapper, read_only: bool | None) -> None:
-        super().__init__(connection, read_only)
-        self.session_read_only = read_only
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        super().__init__(connection)
+        self.session_read_only = self.read_only
         # Django's savepoint ids when ours was made, while ours exists.
         self.savepoint: list[str] | None = None
         self.stuck: tuple[str, str] | None = None
 
-    def sync(self, read_only: bool) -> None:
-        if self.read_only is read_only and (
+    def initial_mode(self) -> bool | None:
+        # The server reports this setting whenever it changes (PostgreSQL
+        # 14+), so even a pooled connection's mode is known without asking.
+        reported = self.connection.connection.info.parameter_status(
+            "default_transaction_read_only"
+        )
+        return None if reported is None else reported == "on"
+
+    def in_mode(self, read_only: bool) -> bool:
+        return self.read_only is read_only and (
             self.savepoint is None or self.savepoint_alive()
-        ):
-            return
-        self.switch(read_only)
+        )
 
     def switch(self, read_only: bool) -> None:
         connection = self.connection
@@ -223,6 +277,10 @@ class PostgreSQLBackstop(Backstop):
         else:
             # Only used to explain a refusal, which proves it read-only.
             self.stuck = (PG_BEGAN_READ_ONLY, BEGAN_READ_ONLY_REMEDY)
+
+    def may_stay_read_only(self) -> bool:
+        # Ending the read-only savepoint gives the transaction its writes back.
+        return self.savepoint is None
 
     def mode_for(self, sql: Any, read_only: bool) -> bool | None:
         # Django forgets a savepoint before it releases or rolls back to it.
@@ -271,7 +329,7 @@ class PostgreSQLBackstop(Backstop):
         return self.stuck or ()
 
 
-class MySQLBackstop(Backstop):
+class MySQLMode(DatabaseMode):
     """
     The session's transaction mode, which applies from the next transaction:
     in autocommit that is the next statement. Inside a transaction it is only
@@ -299,8 +357,8 @@ class MySQLBackstop(Backstop):
         return (MYSQL_BEGAN_READ_ONLY, BEGAN_READ_ONLY_REMEDY)
 
 
-BACKSTOPS: dict[str, type[Backstop]] = {
-    "sqlite": SQLiteBackstop,
-    "postgresql": PostgreSQLBackstop,
-    "mysql": MySQLBackstop,
+MODES: dict[str, type[DatabaseMode]] = {
+    "sqlite": SQLiteMode,
+    "postgresql": PostgreSQLMode,
+    "mysql": MySQLMode,
 }

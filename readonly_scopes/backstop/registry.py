@@ -1,0 +1,169 @@
+"""
+The per-thread registry of covered connections' modes, and when they switch.
+
+The database's mode follows the context, with the fewest statements:
+
+* before every statement through Django's cursor, in the context that runs
+  it, so coroutines that share one connection each get their own state;
+* at once when a scope is entered or the process flag flipped, and when a
+  scope ends inside a read-only state: this thread's open connections not
+  in the wanted mode switch, so that raw driver calls right after see it.
+  Django checks a connection's health first;
+* lazily to writable when a scope ends: nothing is sent, and the next
+  statement through Django's cursor switches first. This is for session
+  modes on servers; SQLite (no round trip) and PostgreSQL's read-only
+  savepoint inside a transaction (which the transaction needs back) switch
+  at once. A connection that stays
+  read-only from one request to the next never switches at all;
+* both ways when Django connects or takes a connection from its pool, whose
+  mode is known without asking (see ``modes``).
+
+The thread that runs an event loop is left alone: its scopes reach the
+database through ``sync_to_async`` threads, which catch up at their next
+statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from asyncio.events import _get_running_loop
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from readonly_scopes.backstop.coverage import COVERAGE
+from readonly_scopes.backstop.modes import MODES, DatabaseMode, Execute
+from readonly_scopes.state import writes_allowed
+
+ATTRIBUTE = "readonly_scopes_mode"
+
+
+class ThreadModes(threading.local):
+    """
+    This thread's connection modes by alias, for following scopes without
+    asking Django's connection handler, whose per-thread lookups cost
+    microseconds. Django gives each thread its own connections.
+    """
+
+    def __init__(self) -> None:
+        self.by_alias: dict[str, DatabaseMode] = {}
+
+
+THREAD = ThreadModes()
+
+
+def attach(connection: BaseDatabaseWrapper) -> DatabaseMode:
+    """Start following an open connection, in the mode it is in now."""
+    mode = MODES[connection.vendor](connection)
+    setattr(connection, ATTRIBUTE, mode)
+    THREAD.by_alias[connection.alias] = mode
+    return mode
+
+
+def detach(connection: BaseDatabaseWrapper) -> None:
+    connection.__dict__.pop(ATTRIBUTE, None)
+    THREAD.by_alias.pop(connection.alias, None)
+
+
+def mode_of(connection: BaseDatabaseWrapper) -> DatabaseMode:
+    mode: DatabaseMode | None = getattr(connection, ATTRIBUTE, None)
+    return mode if mode is not None else attach(connection)
+
+
+def run_in_step(
+    execute: Execute,
+    sql: Any,
+    params: Any,
+    many: bool,
+    context: dict[str, Any],
+    read_only: bool | None,
+    writes: bool = False,
+) -> Any:
+    """
+    Run a statement the guard let through, with the database in the
+    context's mode (None: find it out), or writable for it alone (``writes``).
+    """
+    connection: BaseDatabaseWrapper = context["connection"]
+    if connection.alias not in COVERAGE.aliases:
+        return execute(sql, params, many, context)
+    if read_only is None:
+        read_only = not writes_allowed()
+    return mode_of(connection).run(
+        execute, sql, params, many, context, read_only, writes
+    )
+
+
+def follow() -> None:
+    """
+    After a scope was entered or the process flag changed: bring this
+    thread's open connections in step with the state, at once.
+    """
+    if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
+        switch_open_connections(not writes_allowed())
+
+
+def follow_exit() -> None:
+    """
+    After a scope ended: switch to read-only at once if the state around it
+    is, and leave the switch to writable to the next statement that needs it.
+    A connection that is read-only from one request to the next never
+    switches at all.
+    """
+    if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
+        read_only = not writes_allowed()
+        switch_open_connections(read_only, lazily=not read_only)
+
+
+def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
+    """
+    Switch this thread's open, covered connections that are not in the mode;
+    ``lazily``, only those whose switch may not wait for the next statement.
+    """
+    for alias, mode in list(THREAD.by_alias.items()):
+        if (
+            alias in COVERAGE.aliases
+            and not mode.in_mode(read_only)
+            and not (lazily and mode.may_stay_read_only())
+        ):
+            connection = mode.connection
+            # Django checks a persistent connection's health at its first
+            # use in a request: let it, before sending anything. A dead
+            # connection is closed, and the next connect syncs.
+            connection.close_if_health_check_failed()
+            if connection.connection is not None:
+                mode.sync_or_mark_lost(read_only)
+
+
+def follow_new_connection(connection: BaseDatabaseWrapper) -> None:
+    # Django sends connection_created on every connect and pooled checkout;
+    # whatever this wrapper's earlier connection was in no longer applies.
+    if connection.alias not in COVERAGE.aliases:
+        detach(connection)
+        return
+    # Both ways: a fresh checkout has no scope that ended to explain a
+    # refusal, and a pool in a steady state hands back the mode wanted.
+    attach(connection).sync(not writes_allowed())
+
+
+def follow_open_connections() -> None:
+    """
+    After coverage changed: take on this thread's open connections that it
+    now includes, and give those it left their default mode back. Other
+    threads' connections catch up at their next statement or connect.
+    """
+    for connection in connections.all(initialized_only=True):
+        covered = connection.alias in COVERAGE.aliases
+        attached = hasattr(connection, ATTRIBUTE)
+        if covered and not attached and connection.connection is not None:
+            attach(connection)
+        elif not covered and attached:
+            if connection.connection is not None:
+                mode_of(connection).sync_or_mark_lost(False)
+            detach(connection)
+    follow()
+
+
+def reload_coverage() -> None:
+    COVERAGE.load_from_configuration()
+    follow_open_connections()
