@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
@@ -22,6 +31,45 @@ async def async_items(request: HttpRequest) -> HttpResponse:
         await Item.objects.acreate(name=request.POST["name"], owner="async")
     names = [name async for name in Item.objects.values_list("name", flat=True)]
     return JsonResponse({"items": sorted(names)})
+
+
+def write_while_streaming(name: str, how: str) -> None:
+    if how == "raw":
+        connection.ensure_connection()
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(
+                "INSERT INTO testapp_item (name, owner) VALUES (%s, 'raw')"
+                if connection.vendor != "sqlite"
+                else "INSERT INTO testapp_item (name, owner) VALUES (?, 'raw')",
+                [name],
+            )
+        finally:
+            cursor.close()
+    else:
+        Item.objects.create(name=name, owner="stream")
+
+
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    """Content made after the view returned: the write comes mid-stream."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"first\n"
+        write_while_streaming(request.GET["name"], request.GET.get("how", "orm"))
+        yield b"written\n"
+
+    return StreamingHttpResponse(chunks())
+
+
+async def async_stream(request: HttpRequest) -> StreamingHttpResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"first\n"
+        await sync_to_async(write_while_streaming)(
+            request.GET["name"], request.GET.get("how", "orm")
+        )
+        yield b"written\n"
+
+    return StreamingHttpResponse(chunks())
 
 
 def banner(request: HttpRequest) -> HttpResponse:
