@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -614,3 +618,95 @@ def test_reading_inside_read_only_first_leaves_the_transaction_writable(
         raw_connection(counter)
         Item.objects.using(counter.alias).create(name="after")
     assert total(counter) == 1
+
+
+def allowed_write(connection: BaseDatabaseWrapper, name: str) -> None:
+    with override_settings(DJANGO_READ_ONLY_ALLOWED_TABLES=["testapp_item"]):
+        Item.objects.using(connection.alias).create(name=name)
+
+
+def test_an_allowed_write_leaves_the_connection_read_only(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        allowed_write(counter, "allowed")
+        # Writable for that statement only: the raw driver gets no way round.
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert total(counter) == 0
+    assert Item.objects.using(counter.alias).get().name == "allowed"
+
+
+@pytest.mark.parametrize("alias", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("savepoints", [1, 2])
+def test_an_allowed_write_in_a_transaction_leaves_it_read_only(
+    counter: BaseDatabaseWrapper, savepoints: int
+) -> None:
+    # MariaDB cannot make a running transaction read-only at all: there the
+    # scope is the guard's alone (see the test above with atomic()).
+    with contextlib.ExitStack() as blocks:
+        for _ in range(savepoints):
+            blocks.enter_context(transaction.atomic(using=counter.alias))
+        with read_only():
+            allowed_write(counter, "first")
+            with pytest.raises(driver_errors()) as excinfo:
+                raw_connection(counter)
+            assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+            allowed_write(counter, "second")
+            with pytest.raises(driver_errors()):
+                raw_connection(counter)
+        # The transaction writes again after the scope.
+        raw_connection(counter)
+    assert total(counter) == 1
+    names = Item.objects.using(counter.alias).values_list("name", flat=True)
+    assert sorted(names) == ["first", "second"]
+
+
+SERVER_DATABASE_VARIABLES = {"postgresql": "POSTGRES_DB", "mysql": "MARIADB_DB"}
+
+
+@pytest.mark.parametrize("environment", ["1", ""])
+def test_a_shell_read_only_by_the_environment_has_the_database_refuse(
+    counter: BaseDatabaseWrapper, environment: str
+) -> None:
+    """The README's recommended setup: DJANGO_READ_ONLY=1 in the shell profile."""
+    name = str(counter.settings_dict["NAME"])
+    variable = SERVER_DATABASE_VARIABLES.get(counter.vendor)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # The process under test works on this test's database.
+        variable or "READONLY_SCOPES_SQLITE_FILE": name,
+        "DJANGO_READ_ONLY": environment,
+    }
+    command = (
+        "from django.db import connections\n"
+        f"connection = connections[{counter.alias!r}]\n"
+        "connection.ensure_connection()\n"
+        "cursor = connection.connection.cursor()\n"
+        "cursor.execute('UPDATE rs_counter SET n = n + 1')\n"
+        "connection.connection.commit()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "shell", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    if environment:
+        assert done.returncode != 0
+        refusals = {
+            "sqlite": "attempt to write a readonly database",
+            "postgresql": "in a read-only transaction",
+            "mysql": "READ ONLY transaction",
+        }
+        assert refusals[counter.vendor] in done.stderr, done.stderr
+        assert total(counter) == 0
+    else:
+        assert done.returncode == 0, done.stderr
+        assert total(counter) == 1
