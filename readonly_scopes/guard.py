@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from readonly_scopes import audit
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.audit import AUDIT
-from readonly_scopes.backstop import follow_new_connection, run_in_step
+from readonly_scopes.backstop import connect_in_mode, follow_new_connection, run_in_step
 from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.backstop.modes import Execute, Refused
 from readonly_scopes.classify import is_read, statement_text, verdicts_for
@@ -129,6 +129,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
     guard = guard_for(connection.vendor)
     if guard not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, guard)
+    connect_in_mode(type(connection))
 
 
 def install_on_created(

@@ -30,6 +30,7 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
+from readonly_scopes.backstop.modes import PostgreSQLMode
 from readonly_scopes.backstop.registry import mode_of
 from readonly_scopes.guard import in_step
 from tests.testapp.models import Item
@@ -710,3 +711,34 @@ def test_a_shell_read_only_by_the_environment_has_the_database_refuse(
     else:
         assert done.returncode == 0, done.stderr
         assert total(counter) == 1
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_a_connection_opened_in_read_only_starts_read_only(
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a new connection per request (CONN_MAX_AGE = 0) needs to cost
+    # nothing: the mode comes with the connection's parameters.
+    switches: list[bool] = []
+    switch = PostgreSQLMode.switch
+
+    def spy(mode: PostgreSQLMode, read_only: bool) -> None:
+        switches.append(read_only)
+        switch(mode, read_only)
+
+    monkeypatch.setattr(PostgreSQLMode, "switch", spy)
+    counter.close()
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert switches == []
+    # Writable again: the connection's own default is read-only, so it is
+    # switched off rather than reset.
+    assert total(counter) == 0
+    raw_connection(counter)
+    assert switches == [False]
+    counter.close()
+    raw_connection(counter)
+    assert switches == [False]
+    assert total(counter) == 2

@@ -12,6 +12,7 @@ driver connection, ``executescript()``, ``copy()``).
 from __future__ import annotations
 
 from readonly_scopes.backstop.registry import (
+    connect_in_mode,
     follow,
     follow_exit,
     follow_new_connection,
@@ -21,6 +22,7 @@ from readonly_scopes.backstop.registry import (
 )
 
 __all__ = [
+    "connect_in_mode",
     "follow",
     "follow_exit",
     "follow_new_connection",

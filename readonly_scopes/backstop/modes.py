@@ -26,6 +26,8 @@ Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
 PG_IDLE = 0
 PG_IN_ERROR = 3
 SAVEPOINT = "readonly_scopes_read_only"
+# Set on a PostgreSQL driver connection opened with its session read-only.
+OPENED_READ_ONLY = "readonly_scopes_opened_read_only"
 SAVEPOINT_ENDS = ("RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 PG_BEGAN_READ_ONLY = (
@@ -233,6 +235,13 @@ class PostgreSQLMode(DatabaseMode):
         )
         return None if reported is None else reported == "on"
 
+    def writable_default(self) -> str:
+        # RESET goes back to the server's or role's default, unless the
+        # connection was opened read-only: then that is its default.
+        if getattr(self.connection.connection, OPENED_READ_ONLY, False):
+            return "SET default_transaction_read_only = off"
+        return "RESET default_transaction_read_only"
+
     def in_mode(self, read_only: bool) -> bool:
         return self.read_only is read_only and (
             self.savepoint is None or self.savepoint_alive()
@@ -247,7 +256,7 @@ class PostgreSQLMode(DatabaseMode):
                 self.send(
                     "SET default_transaction_read_only = on"
                     if read_only
-                    else "RESET default_transaction_read_only"
+                    else self.writable_default()
                 )
             self.session_read_only = self.read_only = read_only
             return
@@ -272,7 +281,7 @@ class PostgreSQLMode(DatabaseMode):
             self.read_only = True
         elif status == PG_IDLE:
             # No query has run yet, so the transaction may still turn read-write.
-            self.send("RESET default_transaction_read_only; SET TRANSACTION READ WRITE")
+            self.send(f"{self.writable_default()}; SET TRANSACTION READ WRITE")
             self.session_read_only = self.read_only = False
         else:
             # Only used to explain a refusal, which proves it read-only.

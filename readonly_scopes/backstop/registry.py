@@ -16,7 +16,8 @@ The database's mode follows the context, with the fewest statements:
   at once. A connection that stays
   read-only from one request to the next never switches at all;
 * both ways when Django connects or takes a connection from its pool, whose
-  mode is known without asking (see ``modes``).
+  mode is known without asking (see ``modes``). A new PostgreSQL connection
+  starts in the wanted mode, set in its connection parameters.
 
 The thread that runs an event loop is left alone: its scopes reach the
 database through ``sync_to_async`` threads, which catch up at their next
@@ -33,7 +34,12 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes.backstop.coverage import COVERAGE
-from readonly_scopes.backstop.modes import MODES, DatabaseMode, Execute
+from readonly_scopes.backstop.modes import (
+    MODES,
+    OPENED_READ_ONLY,
+    DatabaseMode,
+    Execute,
+)
 from readonly_scopes.state import writes_allowed
 
 ATTRIBUTE = "readonly_scopes_mode"
@@ -133,6 +139,37 @@ def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
             connection.close_if_health_check_failed()
             if connection.connection is not None:
                 mode.sync_or_mark_lost(read_only)
+
+
+def connect_in_mode(backend: type[BaseDatabaseWrapper]) -> None:
+    """
+    Have a backend's new connections start in the mode of the context that
+    opens them where the database takes it with the connection's parameters
+    (PostgreSQL), so that connecting anew for each request sends nothing
+    more. Django's pool makes its connections itself: they sync at checkout.
+    """
+    original = backend.get_new_connection
+    if backend.vendor != "postgresql" or hasattr(original, "connects_in_mode"):
+        return
+
+    def get_new_connection(self: BaseDatabaseWrapper, conn_params: Any) -> Any:
+        if (
+            self.alias not in COVERAGE.aliases
+            or self.settings_dict["OPTIONS"].get("pool")
+            or writes_allowed()
+        ):
+            return original(self, conn_params)
+        options = conn_params.get("options", "")
+        conn_params = {
+            **conn_params,
+            "options": f"{options} -c default_transaction_read_only=on".strip(),
+        }
+        raw = original(self, conn_params)
+        setattr(raw, OPENED_READ_ONLY, True)
+        return raw
+
+    get_new_connection.connects_in_mode = True  # type: ignore[attr-defined]
+    backend.get_new_connection = get_new_connection  # type: ignore[method-assign]
 
 
 def follow_new_connection(connection: BaseDatabaseWrapper) -> None:
