@@ -54,7 +54,7 @@ class Scope:
         # marking it closed makes them fall back to the enclosing state.
         activation.close()
         current_activation.reset(activation.token)
-        follow_exit()
+        follow_exit(activation)
 
     def _close_innermost(self) -> None:
         activation = current_activation.get()

@@ -30,6 +30,7 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
+from readonly_scopes.backstop import bring_in_step
 from readonly_scopes.backstop.modes import PostgreSQLMode
 from readonly_scopes.backstop.registry import mode_of
 from readonly_scopes.guard import in_step
@@ -742,3 +743,55 @@ def test_a_connection_opened_in_read_only_starts_read_only(
     raw_connection(counter)
     assert switches == [False]
     assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql", "mariadb"], indirect=True)
+def test_a_raw_write_while_a_scope_that_ended_left_it_read_only_says_so(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        assert total(counter) == 0
+    # Nothing was sent when the scope ended: the next request may well
+    # want read-only again.
+    with pytest.raises(driver_errors()) as excinfo:
+        raw_connection(counter)
+    assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    if sys.version_info >= (3, 11):
+        (note,) = excinfo.value.__notes__
+        assert note.startswith(
+            "readonly_scopes: this connection is still read-only from read_only() "
+            f"entered at {__file__}:"
+        )
+        assert note.endswith("call readonly_scopes.backstop.bring_in_step() first.")
+    bring_in_step()
+    raw_connection(counter)
+    # In step again, the driver's cursors are its own again.
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert not getattr(excinfo.value, "__notes__", [])
+    # A statement through Django's cursor brings it in step too.
+    assert total(counter) == 1
+    raw_connection(counter)
+    assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_a_pooled_connection_left_noted_is_plain_at_checkout(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    pooled: Any = connections["postgresql_pool"]
+    try:
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=["postgresql_pool"]):
+            with read_only():
+                raw_connection_ok = pooled.cursor()
+                raw_connection_ok.close()
+            noted = pooled.connection
+            assert hasattr(noted.cursor_factory, "plain_cursor_class")
+            pooled.close()  # Back to the pool as it is.
+            pooled.ensure_connection()
+            assert not hasattr(pooled.connection.cursor_factory, "plain_cursor_class")
+            raw_connection(pooled)
+    finally:
+        pooled.close_pool()
+    assert total(counter) == 1

@@ -12,6 +12,7 @@ driver connection, ``executescript()``, ``copy()``).
 from __future__ import annotations
 
 from readonly_scopes.backstop.registry import (
+    bring_in_step,
     connect_in_mode,
     follow,
     follow_exit,
@@ -22,6 +23,7 @@ from readonly_scopes.backstop.registry import (
 )
 
 __all__ = [
+    "bring_in_step",
     "connect_in_mode",
     "follow",
     "follow_exit",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -28,6 +28,14 @@ PG_IN_ERROR = 3
 SAVEPOINT = "readonly_scopes_read_only"
 # Set on a PostgreSQL driver connection opened with its session read-only.
 OPENED_READ_ONLY = "readonly_scopes_opened_read_only"
+# Set on a driver connection left read-only by a scope that ended: the note.
+LEFT_BY = "readonly_scopes_left_by"
+NOTE = (
+    "readonly_scopes: this connection is still read-only from {scope}, which "
+    "has ended; the backstop makes it writable before the next statement "
+    "through Django's cursor. To use the driver's connection directly, call "
+    "readonly_scopes.backstop.bring_in_step() first."
+)
 SAVEPOINT_ENDS = ("RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
 
 PG_BEGAN_READ_ONLY = (
@@ -69,11 +77,18 @@ class Refused(Exception):
 class DatabaseMode(ABC):
     """The read-only mode of one connection, switched only when it must change."""
 
-    __slots__ = ("connection", "read_only")
+    __slots__ = ("connection", "noted", "read_only")
+
+    # The driver connection's attribute that holds its cursor class, where a
+    # driver lets it be set per connection (psycopg, mysqlclient).
+    cursor_class_attribute: ClassVar[str | None] = None
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
         self.read_only: bool | None = self.initial_mode()
+        # A pool may hand back a driver connection a scope's end left noted.
+        self.noted = True
+        self.forget_scope()
 
     def initial_mode(self) -> bool | None:
         # A new connection is in the database's default mode, unless a pool
@@ -85,6 +100,8 @@ class DatabaseMode(ABC):
         return self.read_only is read_only
 
     def sync(self, read_only: bool) -> None:
+        if self.noted:
+            self.forget_scope()
         if not self.in_mode(read_only):
             self.switch(read_only)
 
@@ -95,6 +112,34 @@ class DatabaseMode(ABC):
         the next request most often wants again.
         """
         return True
+
+    def left_read_only_by(self, scope: str) -> None:
+        """
+        The connection stays read-only after ``scope`` ended: until it is in
+        step again, the driver's refusal of a raw write gets a note saying so.
+        """
+        name = self.cursor_class_attribute
+        raw = self.connection.connection
+        if name is None or raw is None:
+            return
+        setattr(raw, LEFT_BY, NOTE.format(scope=scope))
+        cursor_class = getattr(raw, name)
+        if not hasattr(cursor_class, "plain_cursor_class"):
+            setattr(raw, name, noting_cursor_class(cursor_class, type(self).refused))
+        self.noted = True
+
+    def forget_scope(self) -> None:
+        if not self.noted:
+            return
+        self.noted = False
+        name = self.cursor_class_attribute
+        raw = self.connection.connection
+        if name is None or raw is None:
+            return
+        raw.__dict__.pop(LEFT_BY, None)
+        plain = getattr(getattr(raw, name), "plain_cursor_class", None)
+        if plain is not None:
+            setattr(raw, name, plain)
 
     def sync_or_mark_lost(self, read_only: bool) -> None:
         """
@@ -164,9 +209,14 @@ class DatabaseMode(ABC):
         """
         return read_only
 
-    @abstractmethod
     def is_refusal(self, driver_error: BaseException) -> bool:
         """Whether the error is the database's read-only mode refusing a write."""
+        return type(self).refused(driver_error)
+
+    @staticmethod
+    @abstractmethod
+    def refused(driver_error: BaseException) -> bool:
+        """Whether a driver error is the database's read-only refusal."""
 
     def recover(self, read_only: bool) -> None:  # noqa: B027  Optional, as most need nothing.
         """Make the connection usable again after the database refused a write."""
@@ -194,12 +244,16 @@ class SQLiteMode(DatabaseMode):
             return False
         return read_only
 
-    def is_refusal(self, driver_error: BaseException) -> bool:
-        # A read-only file gives the same error: only ours counts.
-        return self.read_only is True and (
+    @staticmethod
+    def refused(driver_error: BaseException) -> bool:
+        return (
             getattr(driver_error, "sqlite_errorname", None) == "SQLITE_READONLY"
             or str(driver_error) == "attempt to write a readonly database"
         )
+
+    def is_refusal(self, driver_error: BaseException) -> bool:
+        # A read-only file gives the same error: only ours counts.
+        return self.read_only is True and self.refused(driver_error)
 
 
 def locks_for_writing(sql: str) -> bool:
@@ -219,6 +273,8 @@ class PostgreSQLMode(DatabaseMode):
     """
 
     __slots__ = ("savepoint", "session_read_only", "stuck")
+
+    cursor_class_attribute = "cursor_factory"
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         super().__init__(connection)
@@ -309,7 +365,8 @@ class PostgreSQLMode(DatabaseMode):
             and connection.savepoint_ids[: len(saved)] == saved
         )
 
-    def is_refusal(self, driver_error: BaseException) -> bool:
+    @staticmethod
+    def refused(driver_error: BaseException) -> bool:
         code = getattr(driver_error, "sqlstate", None) or getattr(
             driver_error, "pgcode", None
         )
@@ -349,6 +406,8 @@ class MySQLMode(DatabaseMode):
 
     __slots__ = ()
 
+    cursor_class_attribute = "cursorclass"
+
     def switch(self, read_only: bool) -> None:
         if read_only and not self.connection.autocommit:
             return
@@ -357,13 +416,45 @@ class MySQLMode(DatabaseMode):
         )
         self.read_only = read_only
 
-    def is_refusal(self, driver_error: BaseException) -> bool:
+    @staticmethod
+    def refused(driver_error: BaseException) -> bool:
         return bool(driver_error.args) and driver_error.args[0] == 1792
 
     def why_stuck(self) -> tuple[str, str] | tuple[()]:
         if self.read_only or self.connection.autocommit:
             return ()
         return (MYSQL_BEGAN_READ_ONLY, BEGAN_READ_ONLY_REMEDY)
+
+
+def noting_cursor_class(
+    plain: type[Any], refused: Callable[[BaseException], bool]
+) -> type[Any]:
+    """The driver's cursor class, adding the note to a refusal of a raw write."""
+    if plain not in NOTING_CURSOR_CLASSES:
+
+        def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return plain.execute(self, *args, **kwargs)
+            except Exception as error:
+                note = getattr(self.connection, LEFT_BY, None)
+                # Python 3.10 has no notes: the driver's error stays as it is.
+                if note is not None and refused(error) and hasattr(error, "add_note"):
+                    error.add_note(note)
+                raise
+
+        NOTING_CURSOR_CLASSES[plain] = type(
+            plain.__name__,
+            (plain,),
+            {
+                "execute": execute,
+                "plain_cursor_class": plain,
+                "__module__": plain.__module__,
+            },
+        )
+    return NOTING_CURSOR_CLASSES[plain]
+
+
+NOTING_CURSOR_CLASSES: dict[type[Any], type[Any]] = {}
 
 
 MODES: dict[str, type[DatabaseMode]] = {

@@ -40,7 +40,7 @@ from readonly_scopes.backstop.modes import (
     DatabaseMode,
     Execute,
 )
-from readonly_scopes.state import writes_allowed
+from readonly_scopes.state import Activation, writes_allowed
 
 ATTRIBUTE = "readonly_scopes_mode"
 
@@ -109,7 +109,7 @@ def follow() -> None:
         switch_open_connections(not writes_allowed())
 
 
-def follow_exit() -> None:
+def follow_exit(ended: Activation) -> None:
     """
     After a scope ended: switch to read-only at once if the state around it
     is, and leave the switch to writable to the next statement that needs it.
@@ -119,6 +119,20 @@ def follow_exit() -> None:
     if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
         read_only = not writes_allowed()
         switch_open_connections(read_only, lazily=not read_only)
+        if read_only:
+            return
+        for alias, mode in THREAD.by_alias.items():
+            if alias in COVERAGE.aliases and mode.read_only:
+                mode.left_read_only_by(f"{ended.kind} entered at {ended.origin}")
+
+
+def bring_in_step() -> None:
+    """
+    Bring this thread's covered connections in step with the current state
+    now, for using the driver's connection directly right after a scope ended.
+    """
+    if COVERAGE.on:
+        switch_open_connections(not writes_allowed())
 
 
 def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
@@ -127,11 +141,10 @@ def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
     ``lazily``, only those whose switch may not wait for the next statement.
     """
     for alias, mode in list(THREAD.by_alias.items()):
-        if (
-            alias in COVERAGE.aliases
-            and not mode.in_mode(read_only)
-            and not (lazily and mode.may_stay_read_only())
-        ):
+        if alias not in COVERAGE.aliases:
+            continue
+        mode.forget_scope()
+        if not mode.in_mode(read_only) and not (lazily and mode.may_stay_read_only()):
             connection = mode.connection
             # Django checks a persistent connection's health at its first
             # use in a request: let it, before sending anything. A dead
