@@ -11,7 +11,8 @@ and already in the mode wanted, so no switch is sent:
 * statement, writable: the guard letting a statement through where writes
   are allowed, with the backstop on and off (what covering a writable
   process costs);
-* read_only() block: entering and leaving one in a read-only process.
+* read_only() block: entering and leaving one in a read-only process, with
+  the backstop on and off.
 
     python3 dev.py benchmark backstop   # runs this at its end
     python benchmarks/backstop_instructions.py [--package-root DIR]
@@ -35,6 +36,7 @@ WORKLOADS = {
     "statement-writable": "statement, writable",
     "statement-writable-off": "the same, backstop off",
     "scope": "read_only() block",
+    "scope-off": "the same, backstop off",
 }
 
 
@@ -47,7 +49,7 @@ def run_workload(name: str, count: int) -> None:
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
         },
         INSTALLED_APPS=["readonly_scopes"],
-        DJANGO_READ_ONLY_ENFORCE=name != "statement-writable-off",
+        DJANGO_READ_ONLY_ENFORCE=not name.endswith("-off"),
     )
     django.setup()
     from django.db import connections
@@ -117,6 +119,7 @@ def main() -> None:
     )
     parser.add_argument("--count", type=int, default=2_000)
     parser.add_argument("--workload", choices=WORKLOADS)
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
     args = parser.parse_args()
     sys.path.insert(0, args.package_root)
     if args.workload:
@@ -129,7 +132,8 @@ def main() -> None:
         f"Instructions per call, counted by callgrind ({args.count:,} calls, "
         "set-up subtracted):\n"
     )
-    for name, label in WORKLOADS.items():
+    for name in args.only:
+        label = WORKLOADS[name]
         base = instructions(name, 0, args.package_root)
         total = instructions(name, args.count, args.package_root)
         print(f"{label:<24} {(total - base) / args.count:>10,.0f}")

@@ -11,7 +11,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from readonly_scopes import audit
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.audit import AUDIT
-from readonly_scopes.backstop import connect_in_mode, follow_new_connection, run_in_step
+from readonly_scopes.backstop import connect_in_mode, follow_new_connection, mode_of
 from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.backstop.modes import Execute, Refused
 from readonly_scopes.classify import is_read, statement_text, verdicts_for
@@ -22,7 +22,12 @@ from readonly_scopes.errors import (
     refused_error,
     shown_statement,
 )
-from readonly_scopes.state import EXTRA_WORK, current_activation, decide
+from readonly_scopes.state import (
+    EXTRA_WORK,
+    current_activation,
+    decide,
+    writes_allowed,
+)
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
 
@@ -109,11 +114,21 @@ def in_step(
     read_only: bool | None,
     writes: bool = False,
 ) -> Any:
-    """Run a statement with the backstop, explaining a refusal by the database."""
+    """
+    Run a statement the guard let through with the database in the
+    context's mode (None: find it out), or writable for it alone
+    (``writes``), and explain a refusal by the database.
+    """
+    connection: BaseDatabaseWrapper = context["connection"]
+    if connection.alias not in COVERAGE.aliases:
+        return execute(sql, params, many, context)
+    if read_only is None:
+        read_only = not writes_allowed()
     try:
-        return run_in_step(execute, sql, params, many, context, read_only, writes)
+        return mode_of(connection).run(
+            execute, sql, params, many, context, read_only, writes
+        )
     except Refused as refusal:
-        connection: BaseDatabaseWrapper = context["connection"]
         raise refused_error(
             statement_text(sql, connection),
             sql,

@@ -18,8 +18,8 @@ from readonly_scopes.backstop.registry import (
     follow_exit,
     follow_new_connection,
     follow_open_connections,
+    mode_of,
     reload_coverage,
-    run_in_step,
 )
 
 __all__ = [
@@ -29,6 +29,6 @@ __all__ = [
     "follow_exit",
     "follow_new_connection",
     "follow_open_connections",
+    "mode_of",
     "reload_coverage",
-    "run_in_step",
 ]

@@ -38,7 +38,6 @@ from readonly_scopes.backstop.modes import (
     MODES,
     OPENED_READ_ONLY,
     DatabaseMode,
-    Execute,
 )
 from readonly_scopes.state import Activation, writes_allowed
 
@@ -75,29 +74,6 @@ def detach(connection: BaseDatabaseWrapper) -> None:
 def mode_of(connection: BaseDatabaseWrapper) -> DatabaseMode:
     mode: DatabaseMode | None = getattr(connection, ATTRIBUTE, None)
     return mode if mode is not None else attach(connection)
-
-
-def run_in_step(
-    execute: Execute,
-    sql: Any,
-    params: Any,
-    many: bool,
-    context: dict[str, Any],
-    read_only: bool | None,
-    writes: bool = False,
-) -> Any:
-    """
-    Run a statement the guard let through, with the database in the
-    context's mode (None: find it out), or writable for it alone (``writes``).
-    """
-    connection: BaseDatabaseWrapper = context["connection"]
-    if connection.alias not in COVERAGE.aliases:
-        return execute(sql, params, many, context)
-    if read_only is None:
-        read_only = not writes_allowed()
-    return mode_of(connection).run(
-        execute, sql, params, many, context, read_only, writes
-    )
 
 
 def follow() -> None:
@@ -140,10 +116,11 @@ def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
     Switch this thread's open, covered connections that are not in the mode;
     ``lazily``, only those whose switch may not wait for the next statement.
     """
-    for alias, mode in list(THREAD.by_alias.items()):
+    for alias, mode in THREAD.by_alias.items():
         if alias not in COVERAGE.aliases:
             continue
-        mode.forget_scope()
+        if mode.noted:
+            mode.forget_scope()
         if not mode.in_mode(read_only) and not (lazily and mode.may_stay_read_only()):
             connection = mode.connection
             # Django checks a persistent connection's health at its first
