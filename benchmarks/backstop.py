@@ -18,6 +18,8 @@ What the backstop (the databases' own read-only mode) costs.
    mode beside one `SELECT 1` through Django's cursor, and of entering and
    leaving a read_only() block with and without the backstop. Rounds
    interleave the measurements; figures are medians.
+3. Machine instructions of the hot paths, counted by callgrind
+   (backstop_instructions.py), when valgrind is installed.
 
 SQLite always runs; PostgreSQL and MariaDB join when POSTGRES_HOST and
 MARIADB_HOST are set (the same variables as the tests). Each server gets a
@@ -33,6 +35,7 @@ import asyncio
 import io
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -499,6 +502,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip counting the hot paths' instructions with callgrind",
+    )
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, Django {django.__version__}.\n")
     try:
@@ -508,6 +516,12 @@ def main() -> None:
     finally:
         close_everything()
         drop_server_databases()
+    if not args.no_instructions:
+        print()
+        subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("backstop_instructions.py"))],
+            check=True,
+        )
     if not (requests_ok and queries_ok):
         sys.exit("The steady state sent extra statements: it must send none.")
 

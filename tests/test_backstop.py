@@ -13,12 +13,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
@@ -34,6 +36,7 @@ from readonly_scopes.backstop import bring_in_step
 from readonly_scopes.backstop.modes import PostgreSQLMode
 from readonly_scopes.backstop.registry import mode_of
 from readonly_scopes.guard import in_step
+from tests.site_views import database_read_only
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -763,6 +766,10 @@ def test_a_raw_write_while_a_scope_that_ended_left_it_read_only_says_so(
             f"entered at {__file__}:"
         )
         assert note.endswith("call readonly_scopes.backstop.bring_in_step() first.")
+    # Other errors are left as the driver raised them.
+    with pytest.raises(driver_errors()) as excinfo:
+        raw_execute(counter, "SELECT no_such_column FROM rs_counter")
+    assert not getattr(excinfo.value, "__notes__", [])
     bring_in_step()
     raw_connection(counter)
     # In step again, the driver's cursors are its own again.
@@ -795,3 +802,42 @@ def test_a_pooled_connection_left_noted_is_plain_at_checkout(
     finally:
         pooled.close_pool()
     assert total(counter) == 1
+
+
+def test_bring_in_step_without_the_backstop_sends_nothing(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=False), read_only():
+        raw_connection(counter)
+        bring_in_step()
+        raw_connection(counter)
+    assert total(counter) == 2
+
+
+def test_a_connection_that_left_coverage_in_another_thread_is_left_alone(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    """Coverage changes reach other threads' connections when they reconnect."""
+    opened, covered_no_more = threading.Event(), threading.Event()
+    modes: list[bool] = []
+
+    def worker() -> None:
+        connection = connections[counter.alias]
+        try:
+            connection.ensure_connection()
+            opened.set()
+            assert covered_no_more.wait(30)
+            with read_only():
+                modes.append(database_read_only(counter.alias))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert opened.wait(30)
+    # Still on, for another database where there is one.
+    others = [alias for alias in settings.DATABASES if alias != counter.alias]
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=others[:1] or False):
+        covered_no_more.set()
+        thread.join(30)
+    assert modes == [False]
