@@ -103,49 +103,35 @@ TABLE = "rs_backstop_bench"
 QUERY = f"SELECT n FROM {TABLE}"
 
 
-def create_server_databases() -> None:
-    if "postgresql" in DATABASES:
-        import psycopg
-
-        with psycopg.connect(
-            host=POSTGRES["HOST"],
-            port=POSTGRES["PORT"],
-            user=POSTGRES["USER"],
-            password=POSTGRES["PASSWORD"],
-            dbname=os.environ.get("POSTGRES_DB", "postgres"),
-            autocommit=True,
-        ) as admin:
-            admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    if "mariadb" in DATABASES:
-        import MySQLdb
-
-        admin = MySQLdb.connect(
-            host=MARIADB["HOST"],
-            port=int(MARIADB["PORT"]),
-            user=MARIADB["USER"],
-            password=MARIADB["PASSWORD"],
-        )
-        admin.cursor().execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        admin.close()
-
-
-def drop_server_databases() -> None:
+def on_servers(postgresql: str, mariadb: str) -> None:
+    """Run one administrative statement on each configured server."""
     if "postgresql" in DATABASES:
         import psycopg
 
         with psycopg.connect(**postgres_admin_params(), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+            admin.execute(postgresql)
     if "mariadb" in DATABASES:
         import MySQLdb
 
-        admin = MySQLdb.connect(
+        connection = MySQLdb.connect(
             host=MARIADB["HOST"],
             port=int(MARIADB["PORT"]),
             user=MARIADB["USER"],
             password=MARIADB["PASSWORD"],
         )
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        admin.close()
+        connection.cursor().execute(mariadb)
+        connection.close()
+
+
+def create_server_databases() -> None:
+    on_servers(f"CREATE DATABASE {BENCH_DATABASE}", f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def drop_server_databases() -> None:
+    on_servers(
+        f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)",
+        f"DROP DATABASE IF EXISTS {BENCH_DATABASE}",
+    )
 
 
 def postgres_admin_params() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from readonly_scopes import disable_writes
 from readonly_scopes.apps import load_flag
 from readonly_scopes.backstop import coverage
 from readonly_scopes.backstop.coverage import COVERAGE
+from readonly_scopes.console import status_line
 from readonly_scopes.state import FLAG
 
 
@@ -163,3 +164,17 @@ def test_flag_set_at_run_time_is_not_configuration() -> None:
     disable_writes()
     COVERAGE.load_from_configuration()
     assert COVERAGE.on is False
+
+
+def test_the_banner_says_whether_the_databases_refuse_writes_too() -> None:
+    with override_settings(DJANGO_READ_ONLY=True):
+        assert status_line(ipython=False).endswith(
+            "The databases refuse writes too, in their own read-only mode (backstop "
+            f"on: {', '.join(sorted(settings.DATABASES))})."
+        )
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
+            assert status_line(ipython=False).endswith(
+                " The databases themselves do not refuse writes (backstop off, "
+                "DJANGO_READ_ONLY_ENFORCE), so the raw driver connection can write."
+            )
+    assert "backstop" not in status_line(ipython=False)
