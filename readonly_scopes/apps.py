@@ -9,9 +9,9 @@ from django.db.backends.signals import connection_created
 from readonly_scopes import failover
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.backstop import reload_coverage
+from readonly_scopes.backstop.coverage import SETTING
 from readonly_scopes.checks import check_settings
 from readonly_scopes.conf import CONF, RULES
-from readonly_scopes.enforcement import ENFORCEMENT, SETTING
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import install, install_on_created
 from readonly_scopes.installed_apps import check_installed_apps
@@ -27,7 +27,6 @@ class ReadOnlyScopesConfig(AppConfig):
         # an invalid setting is logged here, once, and its default applies.
         CONF.load()
         load_flag()
-        ENFORCEMENT.load_from_configuration()
         ALLOWED.load_from_configuration()
         setting_changed.connect(reload_setting, dispatch_uid="readonly_scopes_flag")
         checks.register(check_settings)

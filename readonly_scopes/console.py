@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readonly_scopes.enforcement import ENFORCEMENT
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.state import writes_allowed
 
 
@@ -27,11 +27,16 @@ def status_line(ipython: bool) -> str:
 
 
 def backstop_line() -> str:
-    if not ENFORCEMENT.on:
+    if COVERAGE.on:
+        return (
+            " The databases refuse writes too, in their own read-only mode "
+            f"(backstop on: {', '.join(sorted(COVERAGE.aliases))})."
+        )
+    if writes_allowed():
         return ""
     return (
-        " The databases' own read-only mode follows it (backstop) on: "
-        f"{', '.join(sorted(ENFORCEMENT.aliases))}."
+        " The databases themselves do not refuse writes (backstop off, "
+        "DJANGO_READ_ONLY_ENFORCE), so the raw driver connection can write."
     )
 
 

@@ -29,8 +29,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 from readonly_scopes.audit import logger
+from readonly_scopes.backstop.modes import Execute
 from readonly_scopes.conf import CONF
-from readonly_scopes.read_only_modes import Execute
 from readonly_scopes.state import writes_allowed
 from readonly_scopes.switch import SWITCH, SiteState
 

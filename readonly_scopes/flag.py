@@ -8,7 +8,7 @@ backstop in step and is logged.
 from __future__ import annotations
 
 from readonly_scopes import audit
-from readonly_scopes.backstop import follow
+from readonly_scopes.backstop import follow, reload_coverage
 from readonly_scopes.conf import read_only_configuration
 from readonly_scopes.state import FLAG
 
@@ -28,6 +28,10 @@ def set_flag(read_only: bool, source: str, *, configured: bool = False) -> None:
 
 
 def load_flag() -> None:
-    """Set the flag from DJANGO_READ_ONLY: at start-up and when it changes."""
+    """
+    Set the flag from DJANGO_READ_ONLY: at start-up and when it changes. The
+    backstop's default coverage follows what the configuration asks for.
+    """
     read_only, source = read_only_configuration()
     set_flag(read_only, source, configured=True)
+    reload_coverage()

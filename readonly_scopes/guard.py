@@ -10,13 +10,24 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from readonly_scopes import audit
 from readonly_scopes.allowlist import ALLOWED
-from readonly_scopes.backstop import enforce, follow_new_connection
+from readonly_scopes.backstop import connect_in_mode, follow_new_connection, mode_of
+from readonly_scopes.backstop.coverage import COVERAGE
+from readonly_scopes.backstop.modes import Execute, Refused
 from readonly_scopes.classify import is_read, statement_text, verdicts_for
-from readonly_scopes.conf import setting
-from readonly_scopes.enforcement import ENFORCEMENT
-from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
-from readonly_scopes.read_only_modes import Execute
-from readonly_scopes.state import AUDIT, EXTRA_WORK, current_activation, decide
+from readonly_scopes.conf import CONF
+from readonly_scopes.errors import (
+    allowed_by,
+    blocked_error,
+    refused_error,
+    shown_statement,
+)
+from readonly_scopes.state import (
+    AUDIT,
+    EXTRA_WORK,
+    current_activation,
+    decide,
+    writes_allowed,
+)
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
 
@@ -33,7 +44,7 @@ def guard_for(vendor: str) -> Guard:
 def make_guard(vendor: str) -> Guard:
     verdicts = verdicts_for(vendor)
     innermost = current_activation.get
-    enforcement = ENFORCEMENT
+    coverage = COVERAGE
     extra_work = EXTRA_WORK
 
     def guard(
@@ -46,8 +57,8 @@ def make_guard(vendor: str) -> Guard:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
         if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
-            if enforcement.on:
-                return enforce(execute, sql, params, many, context, None)
+            if coverage.on:
+                return in_step(execute, sql, params, many, context, None)
             return execute(sql, params, many, context)
         return check_other(execute, sql, params, many, context)
 
@@ -65,7 +76,7 @@ def run_allowed(
             audit.allowed_write(
                 shown_statement(text, sql), connection.alias, allowed_by(decide())
             )
-    return enforce(execute, sql, params, many, context, False)
+    return in_step(execute, sql, params, many, context, False)
 
 
 def check_other(
@@ -83,14 +94,48 @@ def check_other(
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
     if text is not None and type(sql) is not str and is_read(text, connection.vendor):
-        return enforce(execute, sql, params, many, context, True)
+        return in_step(execute, sql, params, many, context, True)
     if text is not None and ALLOWED.allows(text, connection.vendor):
-        return enforce(execute, sql, params, many, context, False)
-    warn_only = setting("DJANGO_READ_ONLY_WARN_ONLY")
+        # Writable for this statement only: the context stays read-only.
+        return in_step(execute, sql, params, many, context, True, writes=True)
+    warn_only = CONF.warn_only
     audit.blocked(text, connection.alias, warn_only)
     if warn_only:
         return execute(sql, params, many, context)
     raise blocked_error(text, sql, connection.alias, decision)
+
+
+def in_step(
+    execute: Execute,
+    sql: Any,
+    params: Any,
+    many: bool,
+    context: dict[str, Any],
+    read_only: bool | None,
+    writes: bool = False,
+) -> Any:
+    """
+    Run a statement the guard let through with the database in the
+    context's mode (None: find it out), or writable for it alone
+    (``writes``), and explain a refusal by the database.
+    """
+    connection: BaseDatabaseWrapper = context["connection"]
+    if connection.alias not in COVERAGE.aliases:
+        return execute(sql, params, many, context)
+    if read_only is None:
+        read_only = not writes_allowed()
+    try:
+        return mode_of(connection).run(
+            execute, sql, params, many, context, read_only, writes
+        )
+    except Refused as refusal:
+        raise refused_error(
+            statement_text(sql, connection),
+            sql,
+            connection.alias,
+            decide(),
+            refusal.stuck,
+        ) from refusal.driver_error
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
@@ -99,6 +144,7 @@ def install(connection: BaseDatabaseWrapper) -> None:
     guard = guard_for(connection.vendor)
     if guard not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, guard)
+    connect_in_mode(type(connection))
 
 
 def install_on_created(

@@ -12,11 +12,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from typing import Any, NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
@@ -58,8 +65,10 @@ class ReadOnlySiteMiddleware:
         if not site_read_only(state):
             return self.get_response(request)
         user = request.user if needs_user() else None
-        with self.scope_for(request, state, user):
-            return self.get_response(request)
+        scope = self.scope_for(request, state, user)
+        with scope:
+            response = self.get_response(request)
+        return streamed_within(scope, response)
 
     async def __acall__(self, request: HttpRequest) -> Any:
         state = await aapply(await SWITCH.acurrent())
@@ -67,8 +76,10 @@ class ReadOnlySiteMiddleware:
         if not site_read_only(state):
             return await get_response(request)
         user = await request.auser() if needs_user() else None
-        async with self.scope_for(request, state, user):
-            return await get_response(request)
+        scope = self.scope_for(request, state, user)
+        async with scope:
+            response = await get_response(request)
+        return streamed_within(scope, response)
 
     def scope_for(self, request: HttpRequest, state: SiteState, user: Any) -> Scope:
         try:
@@ -109,6 +120,48 @@ class ReadOnlySiteMiddleware:
         # The database refused by itself: read-only as if the switch were on.
         refused = refused_state(exception)
         return None if refused is None else unavailable(request, refused)
+
+
+def streamed_within(scope: Scope, response: Any) -> Any:
+    """
+    Produce streaming content inside the request's scope too: the server
+    iterates it after every middleware has returned. Files are left to the
+    server's own file wrapper: reading them touches no database.
+    """
+    if not isinstance(response, StreamingHttpResponse) or isinstance(
+        response, FileResponse
+    ):
+        return response
+    content = response.streaming_content
+    if isinstance(content, AsyncIterator):
+        response.streaming_content = achunks_within(scope, content)
+    else:
+        response.streaming_content = chunks_within(scope, content)
+    return response
+
+
+def chunks_within(scope: Scope, content: Iterable[bytes]) -> Iterator[bytes]:
+    # One scope per chunk, so that nothing of it stays set in the server's
+    # context between chunks, or after a client goes away mid-stream.
+    chunks = iter(content)
+    while True:
+        with scope:
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+async def achunks_within(
+    scope: Scope, content: AsyncIterable[bytes]
+) -> AsyncIterator[bytes]:
+    chunks = aiter(content)
+    while True:
+        async with scope:
+            chunk = await anext(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def site_read_only(state: SiteState) -> bool:

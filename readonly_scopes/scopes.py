@@ -14,8 +14,8 @@ from typing import Any, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
-from readonly_scopes.backstop import follow
-from readonly_scopes.enforcement import ENFORCEMENT
+from readonly_scopes.backstop import follow, follow_exit
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,7 +63,7 @@ class Scope:
         activation.parent = current_activation.get()
         activation.token = current_activation.set(activation)
         # Checked here rather than in follow(), to spare a call on every entry.
-        if ENFORCEMENT.on:
+        if COVERAGE.on:
             try:
                 follow()
             except BaseException:
@@ -77,8 +77,8 @@ class Scope:
         # marking it closed makes them fall back to the enclosing state.
         activation.open = activation.writes_pass = False
         current_activation.reset(activation.token)
-        if ENFORCEMENT.on:
-            follow()
+        if COVERAGE.on:
+            follow_exit(activation)
 
     def __enter__(self) -> None:
         caller = get_frame(1)
@@ -95,8 +95,8 @@ class Scope:
         # close(), written out: one call less on the way out of every block.
         activation.open = activation.writes_pass = False
         current_activation.reset(activation.token)
-        if ENFORCEMENT.on:
-            follow()
+        if COVERAGE.on:
+            follow_exit(activation)
 
     async def __aenter__(self) -> None:
         caller = get_frame(1)

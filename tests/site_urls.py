@@ -12,6 +12,12 @@ urlpatterns = [
     path("exempt/async-items/", site_views.async_items, name="exempt-async-items"),
     path("named/items/", site_views.items, name="named-items"),
     path("banner/", site_views.banner, name="banner"),
+    path("stream/", site_views.stream, name="stream"),
+    path("mode/<str:alias>/", site_views.mode, name="mode"),
+    path("fallback/<str:alias>/", site_views.fallback, name="fallback"),
+    path("async-stream/", site_views.async_stream, name="async-stream"),
+    path("exempt/stream/", site_views.stream, name="exempt-stream"),
+    path("exempt/async-stream/", site_views.async_stream, name="exempt-async-stream"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/banner/"), name="logout"),
 ]

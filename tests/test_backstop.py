@@ -9,12 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
@@ -26,7 +32,11 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
-from readonly_scopes.backstop import backstop_of
+from readonly_scopes.backstop import bring_in_step
+from readonly_scopes.backstop.modes import PostgreSQLMode
+from readonly_scopes.backstop.registry import mode_of
+from readonly_scopes.guard import in_step
+from tests.site_views import database_read_only
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -333,9 +343,10 @@ def test_sqlite_refusal_becomes_read_only_error(counter: BaseDatabaseWrapper) ->
             return cursor.cursor.execute(sql)
 
     disable_writes()
-    backstop = backstop_of(counter)
+    mode_of(counter).sync(True)
+    context = {"connection": counter}
     with pytest.raises(ReadOnlyError) as excinfo:
-        backstop.run(execute, "DELETE FROM rs_counter", None, False, {}, True)
+        in_step(execute, "DELETE FROM rs_counter", None, False, context, True)
     assert isinstance(excinfo.value.__cause__, sqlite3.OperationalError)
     assert "Writes are disabled for the whole process" in str(excinfo.value)
     assert total(counter) == 0
@@ -390,7 +401,7 @@ def test_scope_entered_in_an_event_loop_leaves_that_thread_alone(
     # The loop runs in this thread, whose connection is open: blocking I/O
     # from the loop is wrong, and the statements run in other threads anyway.
     counter.ensure_connection()
-    backstop = backstop_of(counter)
+    backstop = mode_of(counter)
     assert backstop.read_only is False
 
     async def main() -> None:
@@ -481,7 +492,7 @@ def test_a_scope_whose_database_switch_fails_is_not_left_open(
     counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter.ensure_connection()
-    backstop = backstop_of(counter)
+    backstop = mode_of(counter)
 
     def broken(statement: str) -> None:
         raise DatabaseError("connection lost")
@@ -612,3 +623,221 @@ def test_reading_inside_read_only_first_leaves_the_transaction_writable(
         raw_connection(counter)
         Item.objects.using(counter.alias).create(name="after")
     assert total(counter) == 1
+
+
+def allowed_write(connection: BaseDatabaseWrapper, name: str) -> None:
+    with override_settings(DJANGO_READ_ONLY_ALLOWED_TABLES=["testapp_item"]):
+        Item.objects.using(connection.alias).create(name=name)
+
+
+def test_an_allowed_write_leaves_the_connection_read_only(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        allowed_write(counter, "allowed")
+        # Writable for that statement only: the raw driver gets no way round.
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert total(counter) == 0
+    assert Item.objects.using(counter.alias).get().name == "allowed"
+
+
+@pytest.mark.parametrize("alias", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("savepoints", [1, 2])
+def test_an_allowed_write_in_a_transaction_leaves_it_read_only(
+    counter: BaseDatabaseWrapper, savepoints: int
+) -> None:
+    # MariaDB cannot make a running transaction read-only at all: there the
+    # scope is the guard's alone (see the test above with atomic()).
+    with contextlib.ExitStack() as blocks:
+        for _ in range(savepoints):
+            blocks.enter_context(transaction.atomic(using=counter.alias))
+        with read_only():
+            allowed_write(counter, "first")
+            with pytest.raises(driver_errors()) as excinfo:
+                raw_connection(counter)
+            assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+            allowed_write(counter, "second")
+            with pytest.raises(driver_errors()):
+                raw_connection(counter)
+        # The transaction writes again after the scope.
+        raw_connection(counter)
+    assert total(counter) == 1
+    names = Item.objects.using(counter.alias).values_list("name", flat=True)
+    assert sorted(names) == ["first", "second"]
+
+
+SERVER_DATABASE_VARIABLES = {"postgresql": "POSTGRES_DB", "mysql": "MARIADB_DB"}
+
+
+@pytest.mark.parametrize("environment", ["1", ""])
+def test_a_shell_read_only_by_the_environment_has_the_database_refuse(
+    counter: BaseDatabaseWrapper, environment: str
+) -> None:
+    """The README's recommended setup: DJANGO_READ_ONLY=1 in the shell profile."""
+    name = str(counter.settings_dict["NAME"])
+    variable = SERVER_DATABASE_VARIABLES.get(counter.vendor)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # The process under test works on this test's database.
+        variable or "READONLY_SCOPES_SQLITE_FILE": name,
+        "DJANGO_READ_ONLY": environment,
+    }
+    command = (
+        "from django.db import connections\n"
+        f"connection = connections[{counter.alias!r}]\n"
+        "connection.ensure_connection()\n"
+        "cursor = connection.connection.cursor()\n"
+        "cursor.execute('UPDATE rs_counter SET n = n + 1')\n"
+        "connection.connection.commit()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "shell", "-c", command],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    if environment:
+        assert done.returncode != 0
+        refusals = {
+            "sqlite": "attempt to write a readonly database",
+            "postgresql": "in a read-only transaction",
+            "mysql": "READ ONLY transaction",
+        }
+        assert refusals[counter.vendor] in done.stderr, done.stderr
+        assert total(counter) == 0
+    else:
+        assert done.returncode == 0, done.stderr
+        assert total(counter) == 1
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_a_connection_opened_in_read_only_starts_read_only(
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a new connection per request (CONN_MAX_AGE = 0) needs to cost
+    # nothing: the mode comes with the connection's parameters.
+    switches: list[bool] = []
+    switch = PostgreSQLMode.switch
+
+    def spy(mode: PostgreSQLMode, read_only: bool) -> None:
+        switches.append(read_only)
+        switch(mode, read_only)
+
+    monkeypatch.setattr(PostgreSQLMode, "switch", spy)
+    counter.close()
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    assert switches == []
+    # Writable again: the connection's own default is read-only, so it is
+    # switched off rather than reset.
+    assert total(counter) == 0
+    raw_connection(counter)
+    assert switches == [False]
+    counter.close()
+    raw_connection(counter)
+    assert switches == [False]
+    assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql", "mariadb"], indirect=True)
+def test_a_raw_write_while_a_scope_that_ended_left_it_read_only_says_so(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with read_only():
+        assert total(counter) == 0
+    # Nothing was sent when the scope ended: the next request may well
+    # want read-only again.
+    with pytest.raises(driver_errors()) as excinfo:
+        raw_connection(counter)
+    assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+    if sys.version_info >= (3, 11):
+        (note,) = excinfo.value.__notes__
+        assert note.startswith(
+            "readonly_scopes: this connection is still read-only from read_only() "
+            f"entered at {__file__}:"
+        )
+        assert note.endswith("call readonly_scopes.backstop.bring_in_step() first.")
+    # Other errors are left as the driver raised them.
+    with pytest.raises(driver_errors()) as excinfo:
+        raw_execute(counter, "SELECT no_such_column FROM rs_counter")
+    assert not getattr(excinfo.value, "__notes__", [])
+    bring_in_step()
+    raw_connection(counter)
+    # In step again, the driver's cursors are its own again.
+    with read_only():
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        assert not getattr(excinfo.value, "__notes__", [])
+    # A statement through Django's cursor brings it in step too.
+    assert total(counter) == 1
+    raw_connection(counter)
+    assert total(counter) == 2
+
+
+@pytest.mark.parametrize("alias", ["postgresql"], indirect=True)
+def test_a_pooled_connection_left_noted_is_plain_at_checkout(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    pooled: Any = connections["postgresql_pool"]
+    try:
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=["postgresql_pool"]):
+            with read_only():
+                raw_connection_ok = pooled.cursor()
+                raw_connection_ok.close()
+            noted = pooled.connection
+            assert hasattr(noted.cursor_factory, "plain_cursor_class")
+            pooled.close()  # Back to the pool as it is.
+            pooled.ensure_connection()
+            assert not hasattr(pooled.connection.cursor_factory, "plain_cursor_class")
+            raw_connection(pooled)
+    finally:
+        pooled.close_pool()
+    assert total(counter) == 1
+
+
+def test_bring_in_step_without_the_backstop_sends_nothing(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=False), read_only():
+        raw_connection(counter)
+        bring_in_step()
+        raw_connection(counter)
+    assert total(counter) == 2
+
+
+def test_a_connection_that_left_coverage_in_another_thread_is_left_alone(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    """Coverage changes reach other threads' connections when they reconnect."""
+    opened, covered_no_more = threading.Event(), threading.Event()
+    modes: list[bool] = []
+
+    def worker() -> None:
+        connection = connections[counter.alias]
+        try:
+            connection.ensure_connection()
+            opened.set()
+            assert covered_no_more.wait(30)
+            with read_only():
+                modes.append(database_read_only(counter.alias))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert opened.wait(30)
+    # Still on, for another database where there is one.
+    others = [alias for alias in settings.DATABASES if alias != counter.alias]
+    with override_settings(DJANGO_READ_ONLY_ENFORCE=others[:1] or False):
+        covered_no_more.set()
+        thread.join(30)
+    assert modes == [False]

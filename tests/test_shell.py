@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import override_settings
 
 from readonly_scopes import ReadOnlyError, writes_allowed
-from readonly_scopes.enforcement import ENFORCEMENT
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.flag import load_flag
 from readonly_scopes.management.commands.shell import Command
 from readonly_scopes.state import FLAG
@@ -55,14 +55,14 @@ def test_read_only_shell_turns_the_backstop_on(
     # The driver's own connection bypasses the guard: the database refuses it.
     with pytest.raises(sqlite3.OperationalError, match="readonly database"):
         call_command("shell", read_only=True, command=RAW_WRITE)
-    assert ENFORCEMENT.aliases == frozenset(settings.DATABASES)
+    assert COVERAGE.aliases == frozenset(settings.DATABASES)
     monkeypatch.delattr(sys, "ps1", raising=False)
     monkeypatch.setattr("code.interact", lambda local: None)
     out = StringIO()
     Command(stdout=out).python(options())
     assert out.getvalue().endswith(
-        "The databases' own read-only mode follows it (backstop) on: "
-        f"{', '.join(sorted(settings.DATABASES))}.\n"
+        "The databases refuse writes too, in their own read-only mode (backstop "
+        f"on: {', '.join(sorted(settings.DATABASES))}).\n"
     )
 
 
@@ -70,7 +70,7 @@ def test_read_only_shell_turns_the_backstop_on(
 @override_settings(DJANGO_READ_ONLY_ENFORCE=False)
 def test_setting_can_keep_the_backstop_off_in_the_shell() -> None:
     call_command("shell", read_only=True, command=RAW_WRITE)
-    assert ENFORCEMENT.on is False
+    assert COVERAGE.on is False
     FLAG.set(False, "the test")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE raw_by_shell")

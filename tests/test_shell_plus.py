@@ -71,7 +71,7 @@ def test_ipython_on_a_terminal(tmp_path: Path) -> None:
         assert "BLOCKED (read-only)" in banner
         assert "or %read_only off" in banner
         # The backstop is on, as in shell --read-only.
-        assert "(backstop) on: default" in banner
+        assert "(backstop on: default" in banner
         terminal.type("Item.objects.create(name='typed')")
         report = terminal.read_until("[read-only] In [2]: ")
         assert "ReadOnlyError: Write blocked on database 'default': INSERT" in report

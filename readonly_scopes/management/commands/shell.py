@@ -12,8 +12,8 @@ from django.core.management.base import CommandParser, OutputWrapper
 from django.core.management.commands import shell
 
 from readonly_scopes.backstop import follow_open_connections
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.console import ModePrompt, status_line
-from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import SHELL_READ_ONLY_SOURCE
 from readonly_scopes.flag import set_flag
 from readonly_scopes.tracebacks import short_errors_in_console
@@ -52,7 +52,7 @@ class ModeOptions:
             set_flag(True, SHELL_READ_ONLY_SOURCE)
             # The database refuses what the guard cannot see, unless the
             # DJANGO_READ_ONLY_ENFORCE setting says otherwise.
-            ENFORCEMENT.enable_for_shell()
+            COVERAGE.cover_read_only_process(SHELL_READ_ONLY_SOURCE)
             follow_open_connections()
         elif options["writes"]:
             set_flag(False, "manage.py shell --writes")

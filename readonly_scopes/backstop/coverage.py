@@ -1,6 +1,8 @@
 """
-Which database aliases have the backstop: the databases' own read-only mode
-following the effective state, set by ``DJANGO_READ_ONLY_ENFORCE``.
+Which database aliases the backstop covers: ``DJANGO_READ_ONLY_ENFORCE`` when
+it is given; when it is absent, every supported alias of a process that is
+read-only by configuration (``DJANGO_READ_ONLY`` at start-up, or
+``shell --read-only``), and none otherwise.
 """
 
 from __future__ import annotations
@@ -11,26 +13,33 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
-from readonly_scopes.conf import setting
-from readonly_scopes.state import EXTRA_WORK, recompute
+from readonly_scopes.conf import CONF
+from readonly_scopes.state import (
+    ENVIRONMENT_SOURCE,
+    EXTRA_WORK,
+    FLAG,
+    SETTING_SOURCE,
+    recompute,
+)
 
 SETTING = "DJANGO_READ_ONLY_ENFORCE"
 SUPPORTED_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
 UNSET = object()
 
 
-class Enforcement:
+class Coverage:
     """
     The aliases the backstop covers in this process. ``on`` is read by the
     guard for every statement, so it is a plain attribute.
     """
 
-    __slots__ = ("aliases", "on", "setting_given")
+    __slots__ = ("aliases", "on", "read_only_sources")
 
     def __init__(self) -> None:
         self.aliases: frozenset[str] = frozenset()
         self.on = False
-        self.setting_given = False
+        # What may set the process flag for the default to cover every alias.
+        self.read_only_sources = {SETTING_SOURCE, ENVIRONMENT_SOURCE}
 
     def cover(self, aliases: Iterable[str]) -> None:
         self.aliases = frozenset(aliases)
@@ -39,8 +48,9 @@ class Enforcement:
 
     def load_from_configuration(self) -> None:
         value = getattr(settings, SETTING, UNSET)
-        self.setting_given = value is not UNSET and value is not None
-        if not self.setting_given or value is False or warn_only():
+        if value is UNSET or value is None:
+            self.cover(supported_aliases() if self.by_default() else ())
+        elif value is False or warn_only():
             self.cover(())
         elif value is True:
             self.cover(checked(settings.DATABASES, every_alias=True))
@@ -54,24 +64,38 @@ class Enforcement:
                 f"as ['default'], not {value!r} ({type(value).__name__})."
             )
 
-    def enable_for_shell(self) -> list[str]:
+    def by_default(self) -> bool:
+        # A process made read-only on purpose gets the strongest protection
+        # without asking; a writable one (a web server, even with the live
+        # site switch) pays nothing unless the setting asks for it.
+        return (
+            not FLAG.writes_pass
+            and FLAG.source in self.read_only_sources
+            and not warn_only()
+        )
+
+    def cover_read_only_process(self, source: str) -> list[str]:
         """
-        Cover every database whose backend supports it, unless the setting
-        decides. Return the aliases covered.
+        Count the process flag set by ``source`` as configuration (what
+        ``shell --read-only`` does), and reload. Return the aliases covered.
         """
-        if not self.setting_given and not warn_only():
-            self.cover(
-                alias
-                for alias in settings.DATABASES
-                if connections[alias].vendor in SUPPORTED_VENDORS
-            )
+        self.read_only_sources.add(source)
+        self.load_from_configuration()
         return sorted(self.aliases)
 
 
 def warn_only() -> bool:
     # Statements that would be blocked run in warn-only mode: the database
     # must not refuse them either.
-    return bool(setting("DJANGO_READ_ONLY_WARN_ONLY"))
+    return CONF.warn_only
+
+
+def supported_aliases() -> list[str]:
+    return [
+        alias
+        for alias in settings.DATABASES
+        if connections[alias].vendor in SUPPORTED_VENDORS
+    ]
 
 
 def checked(aliases: Iterable[str], every_alias: bool) -> list[str]:
@@ -98,5 +122,5 @@ def checked(aliases: Iterable[str], every_alias: bool) -> list[str]:
     return result
 
 
-ENFORCEMENT = Enforcement()
-EXTRA_WORK.add_source(lambda: ENFORCEMENT.on)
+COVERAGE = Coverage()
+EXTRA_WORK.add_source(lambda: COVERAGE.on)

@@ -8,33 +8,37 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from readonly_scopes import enforcement
-from readonly_scopes.enforcement import ENFORCEMENT
+from readonly_scopes import disable_writes
+from readonly_scopes.backstop import coverage
+from readonly_scopes.backstop.coverage import COVERAGE
+from readonly_scopes.console import status_line
+from readonly_scopes.flag import load_flag
+from readonly_scopes.state import FLAG
 
 
-def test_off_unless_the_setting_says_so() -> None:
+def test_off_in_a_writable_process_unless_the_setting_says_so() -> None:
     assert not hasattr(settings, "DJANGO_READ_ONLY_ENFORCE")
-    assert ENFORCEMENT.on is False
-    assert ENFORCEMENT.aliases == frozenset()
+    assert COVERAGE.on is False
+    assert COVERAGE.aliases == frozenset()
     for value in (False, None):
         with override_settings(DJANGO_READ_ONLY_ENFORCE=value):
-            assert ENFORCEMENT.on is False
+            assert COVERAGE.on is False
 
 
 def test_true_covers_every_database() -> None:
     with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
-        assert ENFORCEMENT.on is True
-        assert ENFORCEMENT.aliases == frozenset(settings.DATABASES)
-    assert ENFORCEMENT.on is False
+        assert COVERAGE.on is True
+        assert COVERAGE.aliases == frozenset(settings.DATABASES)
+    assert COVERAGE.on is False
 
 
 @pytest.mark.parametrize("kind", [list, tuple, set, frozenset])
 def test_a_collection_of_aliases_covers_those(kind: Any) -> None:
     with override_settings(DJANGO_READ_ONLY_ENFORCE=kind(["default"])):
-        assert ENFORCEMENT.aliases == frozenset({"default"})
-        assert ENFORCEMENT.on is True
+        assert COVERAGE.aliases == frozenset({"default"})
+        assert COVERAGE.on is True
     with override_settings(DJANGO_READ_ONLY_ENFORCE=kind()):
-        assert ENFORCEMENT.on is False
+        assert COVERAGE.on is False
 
 
 @pytest.mark.parametrize("value", ["default", 1, {"default": True}, ["default", 2]])
@@ -48,7 +52,7 @@ def test_a_value_of_the_wrong_type_says_what_is_expected(value: object) -> None:
         "DJANGO_READ_ONLY_ENFORCE must be True, False or a list of database "
         f"aliases such as ['default'], not {value!r} ({type(value).__name__})."
     )
-    assert ENFORCEMENT.on is False
+    assert COVERAGE.on is False
 
 
 def test_an_unknown_alias_is_named() -> None:
@@ -71,7 +75,7 @@ def oracle(monkeypatch: pytest.MonkeyPatch) -> None:
     vendors = dict.fromkeys(databases, "sqlite")
     vendors["legacy"] = "oracle"
     monkeypatch.setattr(
-        enforcement,
+        coverage,
         "connections",
         {alias: SimpleNamespace(vendor=vendor) for alias, vendor in vendors.items()},
     )
@@ -98,12 +102,18 @@ def test_an_unsupported_backend_is_refused(value: object, advice: str) -> None:
     )
 
 
+SHELL = "manage.py shell --read-only"
+
+
 @pytest.mark.usefixtures("oracle")
 def test_the_shell_covers_supported_databases_when_the_setting_is_absent() -> None:
-    assert ENFORCEMENT.enable_for_shell() == sorted(
+    FLAG.set(True, SHELL)
+    assert COVERAGE.cover_read_only_process(SHELL) == sorted(
         alias for alias in settings.DATABASES if alias != "legacy"
     )
-    ENFORCEMENT.cover(())
+    FLAG.set(False, "the test")
+    COVERAGE.load_from_configuration()
+    assert COVERAGE.on is False
 
 
 @pytest.mark.parametrize(
@@ -112,5 +122,59 @@ def test_the_shell_covers_supported_databases_when_the_setting_is_absent() -> No
 def test_the_setting_decides_for_the_shell_when_given(
     value: object, covered: list[str]
 ) -> None:
+    FLAG.set(True, SHELL)
     with override_settings(DJANGO_READ_ONLY_ENFORCE=value):
-        assert ENFORCEMENT.enable_for_shell() == covered
+        assert COVERAGE.cover_read_only_process(SHELL) == covered
+
+
+def test_a_process_read_only_by_its_environment_is_covered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DJANGO_READ_ONLY", "1")
+    load_flag()
+    COVERAGE.load_from_configuration()
+    assert COVERAGE.aliases == frozenset(settings.DATABASES)
+
+
+@pytest.mark.parametrize(
+    ("value", "covered"),
+    [(True, True), (False, False), (None, False)],
+)
+def test_the_read_only_setting_brings_the_default_coverage(
+    value: object, covered: bool
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=value):
+        assert COVERAGE.on is covered
+    assert COVERAGE.on is False
+
+
+def test_true_false_and_a_list_keep_their_meaning_in_a_read_only_process() -> None:
+    with override_settings(DJANGO_READ_ONLY=True):
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
+            assert COVERAGE.on is False
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=["default"]):
+            assert COVERAGE.aliases == frozenset({"default"})
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=None):
+            assert COVERAGE.aliases == frozenset(settings.DATABASES)
+        with override_settings(DJANGO_READ_ONLY_WARN_ONLY=True):
+            assert COVERAGE.on is False
+
+
+def test_flag_set_at_run_time_is_not_configuration() -> None:
+    disable_writes()
+    COVERAGE.load_from_configuration()
+    assert COVERAGE.on is False
+
+
+def test_the_banner_says_whether_the_databases_refuse_writes_too() -> None:
+    with override_settings(DJANGO_READ_ONLY=True):
+        assert status_line(ipython=False).endswith(
+            "The databases refuse writes too, in their own read-only mode (backstop "
+            f"on: {', '.join(sorted(settings.DATABASES))})."
+        )
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=False):
+            assert status_line(ipython=False).endswith(
+                " The databases themselves do not refuse writes (backstop off, "
+                "DJANGO_READ_ONLY_ENFORCE), so the raw driver connection can write."
+            )
+    assert "backstop" not in status_line(ipython=False)
