@@ -23,7 +23,7 @@ from types import FrameType
 import asgiref
 import django
 
-from readonly_scopes.classify import shorten
+from readonly_scopes.sql.text import shorten
 from readonly_scopes.state import EXTRA_WORK
 
 logger = logging.getLogger("readonly_scopes")

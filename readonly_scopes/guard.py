@@ -12,11 +12,13 @@ from readonly_scopes import audit
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.audit import AUDIT
 from readonly_scopes.backstop import enforce, follow_new_connection
-from readonly_scopes.classify import is_read, statement_text, verdicts_for
 from readonly_scopes.conf import setting
 from readonly_scopes.enforcement import ENFORCEMENT
 from readonly_scopes.errors import allowed_by, blocked_error, shown_statement
 from readonly_scopes.read_only_modes import Execute
+from readonly_scopes.sql.sessions import session_for
+from readonly_scopes.sql.text import statement_text
+from readonly_scopes.sql.verdicts import is_read, verdicts_for, why_blocked
 from readonly_scopes.state import EXTRA_WORK, current_activation, decide
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
@@ -32,7 +34,7 @@ def guard_for(vendor: str) -> Guard:
 
 
 def make_guard(vendor: str) -> Guard:
-    verdicts = verdicts_for(vendor)
+    bare, bound = verdicts_for(vendor)
     innermost = current_activation.get
     enforcement = ENFORCEMENT
     extra_work = EXTRA_WORK
@@ -46,7 +48,12 @@ def make_guard(vendor: str) -> Guard:
             if extra_work.on:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
-        if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
+        if type(sql) is str and (
+            (bare if params is None else bound).get(sql)
+            or is_read(
+                sql, vendor, params is not None, session_for(context["connection"])
+            )
+        ):
             if enforcement.on:
                 return enforce(execute, sql, params, many, context, None)
             return execute(sql, params, many, context)
@@ -62,7 +69,7 @@ def run_allowed(
     if AUDIT.on and audit.logger.isEnabledFor(logging.INFO):
         connection: BaseDatabaseWrapper = context["connection"]
         text = statement_text(sql, connection)
-        if text is None or not is_read(text, connection.vendor):
+        if text is None or not is_read(text, connection.vendor, params is not None):
             audit.allowed_write(
                 shown_statement(text, sql), connection.alias, allowed_by(decide())
             )
@@ -83,15 +90,22 @@ def check_other(
         return run_allowed(execute, sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
-    if text is not None and type(sql) is not str and is_read(text, connection.vendor):
+    vendor, with_params = connection.vendor, params is not None
+    session = session_for(connection)
+    if (
+        text is not None
+        and type(sql) is not str
+        and is_read(text, vendor, with_params, session)
+    ):
         return enforce(execute, sql, params, many, context, True)
-    if text is not None and ALLOWED.allows(text, connection.vendor):
+    if text is not None and ALLOWED.allows(text, vendor, with_params):
         return enforce(execute, sql, params, many, context, False)
     warn_only = setting("DJANGO_READ_ONLY_WARN_ONLY")
     audit.blocked(text, connection.alias, warn_only)
     if warn_only:
         return execute(sql, params, many, context)
-    raise blocked_error(text, sql, connection.alias, decision)
+    why = "" if text is None else why_blocked(text, vendor, with_params, session)
+    raise blocked_error(text, sql, connection.alias, decision, why)
 
 
 def install(connection: BaseDatabaseWrapper) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from django.db import DatabaseError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from readonly_scopes.classify import statement_text
 from readonly_scopes.errors import refused_error
+from readonly_scopes.sql.text import statement_text
 from readonly_scopes.state import decide
 
 # Django's execute(sql, params, many, context), as an execute wrapper gets it.

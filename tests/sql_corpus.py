@@ -590,12 +590,7 @@ MYSQL_ENTRIES = [
         "BEGIN NOT ATOMIC DELETE FROM rs_probe; END",
         vendors=MY,
     ),
-    policy(
-        "SELECT * FROM rs_probe LOCK IN SHARE MODE",
-        False,
-        MY,
-        "a row lock, a write like FOR UPDATE",
-    ),
+    Entry("SELECT * FROM rs_probe LOCK IN SHARE MODE", True, MY),
     policy(
         "SET SESSION TRANSACTION READ WRITE",
         False,

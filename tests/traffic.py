@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from readonly_scopes.classify import is_read
+from readonly_scopes.sql.verdicts import is_read
 from tests.database_truth import refused
 
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
