@@ -188,8 +188,8 @@ BOOLEANS = [
     "0",
     "1",
     "'false'",
-    "'of'",
-    "'no'",
+    "'off'",
+    "'OFF'",
     "'1'",
 ]
 LOCKS = {

@@ -15,10 +15,11 @@ never by recursion, so no depth of nesting can exhaust the stack.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from readonly_scopes.sql.dialects import readings, split_statements
-from readonly_scopes.sql.lexing import Reading, Unreadable, lower, upper
+from readonly_scopes.sql.lexing import Reading, RefusedWhole, Unreadable, lower, upper
 from readonly_scopes.sql.sessions import Session
 
 QUERY_STARTS = frozenset({"SELECT", "WITH", "VALUES", "TABLE"})
@@ -28,11 +29,9 @@ DATA_CHANGES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
 STATEMENT_BOUNDARIES = frozenset({"(", ")"})
 ROW_LOCKS_AFTER_FOR = frozenset({"UPDATE", "SHARE", "NO", "KEY"})
 TRUE_VALUES = frozenset({"1", "ON", "TRUE", "YES"})
-# PostgreSQL's parse_bool() for EXPLAIN options: what turns ANALYZE off.
+# PostgreSQL's defGetBoolean() for EXPLAIN options: what turns ANALYZE off.
 FALSE_WORDS = frozenset({"false", "off", "0"})
-FALSE_STRINGS = frozenset(
-    {"f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0"}
-)
+FALSE_STRINGS = frozenset({"false", "off"})
 
 # Server administration, sequences, files and large objects: changes that a
 # read-only transaction does not stop, or stops only for some of them.
@@ -224,12 +223,15 @@ def classify(
 ) -> Verdict:
     """Whether every statement of ``sql`` provably only reads, and why not."""
     judge = Judge(vendor, session)
+    statements = []
     try:
-        statements = [
-            (reading, split_statements(sql, vendor, reading))
-            for reading in readings(sql, vendor, with_params)
-        ]
+        for reading in readings(sql, vendor, with_params):
+            # Nothing runs when the server refuses the whole text this way.
+            with suppress(RefusedWhole):
+                statements.append((reading, split_statements(sql, vendor, reading)))
     except Unreadable:
+        return Verdict(False)
+    if not statements:
         return Verdict(False)
     read = True
     cursors: list[frozenset[str]] = []

@@ -35,6 +35,13 @@ class Unreadable(Exception):
     """The text cannot be read with confidence, so it is not shown to read."""
 
 
+class RefusedWhole(Unreadable):
+    """
+    In this reading the server's lexer refuses the text, and PostgreSQL lexes
+    all of it before running any: nothing runs.
+    """
+
+
 @dataclass(frozen=True)
 class Reading:
     """

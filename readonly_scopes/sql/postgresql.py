@@ -10,6 +10,7 @@ import re
 
 from readonly_scopes.sql.lexing import (
     Reading,
+    RefusedWhole,
     Statements,
     Tokens,
     Unreadable,
@@ -152,7 +153,7 @@ def read_string(
     else:  # standard_conforming_strings.
         body = STANDARD_BODY
     if kind == "xus" and reading.backslash_escapes:
-        raise Unreadable  # "unsafe use of string constant with Unicode escapes"
+        raise RefusedWhole  # "unsafe use of string constant with Unicode escapes"
     parts = []
     while True:
         content, position = read_quoted(sql, position, body, "'")
