@@ -109,7 +109,7 @@ def test_verdicts_are_cached_within_bounds(monkeypatch: pytest.MonkeyPatch) -> N
         assert is_read(f"SELECT {number}", "sqlite")
     cached = verdicts.verdicts["sqlite"][False]
     assert len(cached) <= 32
-    # The oldest went first, a sixteenth at a time; the newest stayed.
+    # One in sixteen went at a time, starting with the oldest; the newest stayed.
     assert "SELECT 0" not in cached
     assert "SELECT 39" in cached
     assert is_read("SELECT 4", "sqlite")

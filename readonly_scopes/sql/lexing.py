@@ -65,6 +65,25 @@ class Reading:
     mariadb: bool = True
 
 
+def body(pattern: str) -> re.Pattern[str]:
+    """
+    A quoted token's body: runs of plain characters between escapes, at most
+    a few thousand escapes per match, so that the regular expression engine
+    never keeps a long backtracking stack.
+    """
+    return re.compile(pattern + "{0,4096}", re.DOTALL)
+
+
+def end_of_body(pattern: re.Pattern[str], sql: str, position: int) -> int:
+    """Where a body made with ``body()`` ends, matched a chunk at a time."""
+    while True:
+        match = pattern.match(sql, position)
+        assert match is not None  # Bodies match the empty string.
+        if match.end() == position:
+            return position
+        position = match.end()
+
+
 def upper(word: str) -> str:
     return word.upper() if word.isascii() else word.translate(ASCII_UPPER)
 

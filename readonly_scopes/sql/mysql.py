@@ -13,7 +13,9 @@ from readonly_scopes.sql.lexing import (
     Statements,
     Tokens,
     Unreadable,
+    body,
     check_percent_signs,
+    end_of_body,
     percent_sign,
     upper,
 )
@@ -53,11 +55,11 @@ BIN_BODY = re.compile(r"[01]*")
 # get_text(): a doubled quote is one quote; "\" escapes unless
 # NO_BACKSLASH_ESCAPES.
 BODIES = {
-    ("'", False): re.compile(r"[^']*(?:''[^']*)*"),
-    ("'", True): re.compile(r"[^'\\]*(?:(?:''|\\.)[^'\\]*)*", re.DOTALL),
-    ('"', False): re.compile(r'[^"]*(?:""[^"]*)*'),
-    ('"', True): re.compile(r'[^"\\]*(?:(?:""|\\.)[^"\\]*)*', re.DOTALL),
-    ("`", False): re.compile(r"[^`]*(?:``[^`]*)*"),
+    ("'", False): body(r"[^']*(?:''[^']*)"),
+    ("'", True): body(r"[^'\\]*(?:(?:''|\\.)[^'\\]*)"),
+    ('"', False): body(r'[^"]*(?:""[^"]*)'),
+    ('"', True): body(r'[^"\\]*(?:(?:""|\\.)[^"\\]*)'),
+    ("`", False): body(r"[^`]*(?:``[^`]*)"),
 }
 VARIABLE_NAME = re.compile(rf"[{IDENT}.]*")
 VERSION = re.compile(r"[0-9]*")
@@ -148,12 +150,10 @@ def split(sql: str, reading: Reading) -> Statements:
 def read_quoted(
     sql: str, position: int, quote: str, backslash_escapes: bool
 ) -> tuple[str, int]:
-    match = BODIES[quote, backslash_escapes].match(sql, position)
-    assert match is not None  # The bodies match the empty string.
-    end = match.end()
+    end = end_of_body(BODIES[quote, backslash_escapes], sql, position)
     if sql[end : end + 1] != quote:
         raise Unreadable  # An unterminated string or name.
-    return match.group(), end + 1
+    return sql[position:end], end + 1
 
 
 def read_variable(

@@ -14,7 +14,9 @@ from readonly_scopes.sql.lexing import (
     Statements,
     Tokens,
     Unreadable,
+    body,
     check_percent_signs,
+    end_of_body,
     percent_sign,
     upper,
 )
@@ -53,10 +55,10 @@ DOLLAR_DELIMITER = re.compile(rf"\$(?:[{IDENT_START}][{DOLQ_CONT}]*)?\$")
 COMMENT_MARK = re.compile(r"/\*|\*/")
 # {xqinside}/{xqdouble}; {xeinside}/{xeescape}/{xqdouble}; {xbinside}/{xhinside};
 # {xdinside}/{xddouble}.
-STANDARD_BODY = re.compile(r"[^']*(?:''[^']*)*")
-ESCAPED_BODY = re.compile(r"[^'\\]*(?:(?:''|\\.)[^'\\]*)*", re.DOTALL)
+STANDARD_BODY = body(r"[^']*(?:''[^']*)")
+ESCAPED_BODY = body(r"[^'\\]*(?:(?:''|\\.)[^'\\]*)")
 BIT_BODY = re.compile(r"[^']*")
-IDENTIFIER_BODY = re.compile(r'[^"]*(?:""[^"]*)*')
+IDENTIFIER_BODY = body(r'[^"]*(?:""[^"]*)')
 # {quotecontinue}: a quote after white space holding a newline continues the
 # string, in the same state (so E'...' continues with backslash escapes).
 QUOTE_CONTINUE = re.compile(
@@ -131,15 +133,13 @@ def name_token(name: str, with_params: bool) -> str:
 
 
 def read_quoted(
-    sql: str, position: int, body: re.Pattern[str], quote: str
+    sql: str, position: int, pattern: re.Pattern[str], quote: str
 ) -> tuple[str, int]:
     """The contents from ``position`` to the closing quote, and the end after it."""
-    match = body.match(sql, position)
-    assert match is not None  # The bodies match the empty string.
-    end = match.end()
+    end = end_of_body(pattern, sql, position)
     if sql[end : end + 1] != quote:
         raise Unreadable  # "unterminated quoted string"
-    return match.group(), end + 1
+    return sql[position:end], end + 1
 
 
 def read_string(
@@ -147,16 +147,16 @@ def read_string(
 ) -> int:
     """Read a string literal and its {quotecontinue} parts; return its end."""
     if kind == "xb":
-        body = BIT_BODY
+        pattern = BIT_BODY
     elif kind == "xe" or (kind == "xq" and reading.backslash_escapes):
-        body = ESCAPED_BODY  # {xqstart} is read as {xestart} without
+        pattern = ESCAPED_BODY  # {xqstart} is read as {xestart} without
     else:  # standard_conforming_strings.
-        body = STANDARD_BODY
+        pattern = STANDARD_BODY
     if kind == "xus" and reading.backslash_escapes:
         raise RefusedWhole  # "unsafe use of string constant with Unicode escapes"
     parts = []
     while True:
-        content, position = read_quoted(sql, position, body, "'")
+        content, position = read_quoted(sql, position, pattern, "'")
         parts.append(content)
         continued = QUOTE_CONTINUE.match(sql, position)
         if continued is None:
@@ -174,6 +174,9 @@ def read_string(
 
 def end_of_comment(sql: str, position: int) -> int:
     """{xcstart} ... {xcstop}, nested: each "/*" opens one more level."""
+    closing = sql.find("*/", position + 2)
+    if closing != -1 and sql.find("/*", position + 2, closing + 1) == -1:
+        return closing + 2  # Nothing nested: the common case, in C.
     depth = 0
     for mark in COMMENT_MARK.finditer(sql, position):
         if mark.group() == "/*":

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import re
 
-from readonly_scopes.sql.lexing import Reading, Statements, Tokens, Unreadable, upper
+from readonly_scopes.sql.lexing import (
+    Reading,
+    Statements,
+    Tokens,
+    Unreadable,
+    body,
+    end_of_body,
+    upper,
+)
 
 # IdChar(): letters, digits, "_", "$" and every byte >= 0x80.
 ID_START = r"A-Za-z_\x80-\U0010ffff"
@@ -38,9 +46,9 @@ TOKEN = re.compile(
 )
 JUNK = re.compile(rf"[{ID_CHAR}]")
 BODIES = {
-    "'": re.compile(r"[^']*(?:''[^']*)*"),
-    '"': re.compile(r'[^"]*(?:""[^"]*)*'),
-    "`": re.compile(r"[^`]*(?:``[^`]*)*"),
+    "'": body(r"[^']*(?:''[^']*)"),
+    '"': body(r'[^"]*(?:""[^"]*)'),
+    "`": body(r"[^`]*(?:``[^`]*)"),
 }
 BLOB_BODY = re.compile(r"[0-9a-fA-F]*")
 # CC_DOLLAR, CC_VARALPHA: IdChar()s, "::" pairs, and after at least one
@@ -72,12 +80,11 @@ def split(sql: str, reading: Reading) -> Statements:
             end = length if closing == -1 else closing + 2
         elif kind in ("string", "quoted"):
             quote = match.group()
-            body = BODIES[quote].match(sql, end)
-            assert body is not None
-            end = body.end() + 1
-            if sql[end - 1 : end] != quote:
+            closing = end_of_body(BODIES[quote], sql, end)
+            if sql[closing : closing + 1] != quote:
                 raise Unreadable  # TK_ILLEGAL: unterminated.
-            tokens.add(("'" if quote == "'" else '"') + body.group())
+            tokens.add(("'" if quote == "'" else '"') + sql[end:closing])
+            end = closing + 1
         elif kind == "bracket":
             closing = sql.find("]", end)
             if closing == -1:

@@ -3,16 +3,17 @@ Verdicts for statement texts seen before, per vendor and per call with or
 without parameters (the same text reads differently in the two).
 
 Django sends the same parameterised SQL again and again, so the guard looks
-a text up in a plain dict before anything else. When a cache is full the
-oldest sixteenth goes, so a working set a little larger than the cache still
-mostly hits. Longer texts (bulk inserts) are kept by digest in a smaller
-cache of their own: hashing them costs far less than reading them again.
+a text up in a plain dict before anything else, and a hit costs nothing
+more. When a cache is full, every sixteenth entry goes, spread over old and
+new alike: a working set a little larger than the cache still mostly hits,
+in random order and in a cycle (where dropping the oldest would never hit).
+Longer texts (bulk inserts) are kept by digest in a smaller cache of their
+own: hashing them costs far less than reading them again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from itertools import islice
 from typing import Any
 
 from readonly_scopes.sql.classify import classify
@@ -21,7 +22,7 @@ from readonly_scopes.sql.sessions import Session
 CACHE_LIMIT = 4096
 LONG_CACHE_LIMIT = 256
 LONGEST_CACHED_AS_TEXT = 2048
-EVICTED_AT_ONCE = 16  # The divisor: a sixteenth of the limit.
+EVICTED_AT_ONCE = 16  # One entry in this many goes when a cache is full.
 
 verdicts: dict[str, tuple[dict[str, bool], dict[str, bool]]] = {}
 long_verdicts: dict[tuple[str, bool, bytes], bool] = {}
@@ -75,7 +76,7 @@ def judge(
     result = classify(sql, vendor, with_params, session)
     if result.cacheable:
         if len(cache) >= limit:
-            for old in list(islice(cache, limit // EVICTED_AT_ONCE)):
+            for old in list(cache)[::EVICTED_AT_ONCE]:
                 cache.pop(old, None)
         cache[key] = result.read
     return result.read
