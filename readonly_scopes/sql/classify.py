@@ -229,10 +229,8 @@ def classify(
             # Nothing runs when the server refuses the whole text this way.
             with suppress(RefusedWhole):
                 statements.append((reading, split_statements(sql, vendor, reading)))
-    except Unreadable:
-        return Verdict(False)
-    if not statements:
-        return Verdict(False)
+    except Unreadable as error:
+        return Verdict(False, reason=str(error))
     read = True
     cursors: list[frozenset[str]] = []
     prepared: list[frozenset[str]] = []

@@ -123,8 +123,13 @@ def placeholder_at(sql: str, position: int, inside_token: bool) -> int:
     refuse any other ``%``: both cases are unreadable.
     """
     match = PYFORMAT.match(sql, position)
-    if match is None or (inside_token and match.group() != "%%"):
-        raise Unreadable
+    if match is None:
+        raise Unreadable("with parameters, the driver refuses a lone %")
+    if inside_token and match.group() != "%%":
+        raise Unreadable(
+            "with parameters, a placeholder inside quotes or a comment gets the "
+            "driver's quoted value there, which could end them"
+        )
     return match.end()
 
 

@@ -31,8 +31,8 @@ TOKEN = re.compile(
     |(?P<executable>/\*M?!)                         # MY_LEX_LONG_COMMENT, "/*!"
     |(?P<xc>/\*)                                    # MY_LEX_LONG_COMMENT
     |(?P<close>\*/)                                 # MY_LEX_END_LONG_COMMENT
-    |(?P<hex>x')                                    # MY_LEX_IDENT_OR_HEX
-    |(?P<bin>b')                                    # MY_LEX_IDENT_OR_BIN
+    |(?P<hex>[xX]')                                 # MY_LEX_IDENT_OR_HEX
+    |(?P<bin>[bB]')                                 # MY_LEX_IDENT_OR_BIN
     |(?P<string>[nN]?')                 # MY_LEX_STRING, MY_LEX_IDENT_OR_NCHAR
     |(?P<dstring>")                                 # MY_LEX_STRING or ANSI_QUOTES name
     |(?P<backtick>`)                                # MY_LEX_USER_VARIABLE_DELIMITER
