@@ -137,7 +137,7 @@ def hit_rate(order: str, statements: int = 5000, lookups: int = 100_000) -> floa
         if order == "random"
         else [texts[index % statements] for index in range(lookups)]
     )
-    cache = verdicts.verdicts_for("sqlite")[False]
+    cache = verdicts.verdicts_for("sqlite")
     for sql in sequence[: statements * 2]:  # Warm up.
         verdicts.is_read(sql, "sqlite")
     hits = 0

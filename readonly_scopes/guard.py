@@ -34,7 +34,7 @@ def guard_for(vendor: str) -> Guard:
 
 
 def make_guard(vendor: str) -> Guard:
-    bare, bound = verdicts_for(vendor)
+    verdicts = verdicts_for(vendor)
     innermost = current_activation.get
     enforcement = ENFORCEMENT
     extra_work = EXTRA_WORK
@@ -49,7 +49,7 @@ def make_guard(vendor: str) -> Guard:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
         if type(sql) is str and (
-            (bare if params is None else bound).get(sql)
+            verdicts.get(sql)
             or is_read(
                 sql, vendor, params is not None, session_for(context["connection"])
             )

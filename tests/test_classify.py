@@ -107,7 +107,7 @@ def test_verdicts_are_cached_within_bounds(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(verdicts, "CACHE_LIMIT", 32)
     for number in range(40):
         assert is_read(f"SELECT {number}", "sqlite")
-    cached = verdicts.verdicts["sqlite"][False]
+    cached = verdicts.verdicts["sqlite"][0]
     assert len(cached) <= 32
     # One in sixteen went at a time, starting with the oldest; the newest stayed.
     assert "SELECT 0" not in cached

@@ -324,7 +324,7 @@ def test_session_statements_are_not_cached(monkeypatch: pytest.MonkeyPatch) -> N
     session = Session()
     is_read("DECLARE c CURSOR FOR SELECT 1", "postgresql", False, session)
     is_read("SELECT 1", "postgresql", False, session)
-    assert list(verdicts.verdicts_for("postgresql")[False]) == ["SELECT 1"]
+    assert list(verdicts.verdicts_for("postgresql")) == ["SELECT 1"]
 
 
 def test_a_session_belongs_to_the_driver_connection() -> None:
@@ -422,3 +422,26 @@ def test_the_guard_reads_per_call_and_per_connection(postgresql: str) -> None:
             cursor.execute("SELECT '%s'", [1])
         with pytest.raises(ReadOnlyError, match="not seen declared over a read"):
             cursor.execute("FETCH ALL FROM rs_unseen")
+
+
+def test_verdicts_that_depend_on_parameters_are_kept_per_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(verdicts, "verdicts", {})
+    assert is_read("SELECT '%s'", "postgresql", False)
+    assert not is_read("SELECT '%s'", "postgresql", True)
+    assert is_read("SELECT '%s'", "postgresql", False)
+    either, without_params, with_params = verdicts.caches_for("postgresql")
+    assert "SELECT '%s'" not in either
+    assert without_params == {"SELECT '%s'": True}
+    assert with_params == {"SELECT '%s'": False}
+    # The same either way: where the guard looks first.
+    assert is_read("SELECT %s", "postgresql", True)
+    assert either == {"SELECT %s": True}
+    # Without parameters a PREPARE, never cached; with them unreadable.
+    assert not is_read("PREPARE p AS SELECT '%s'", "postgresql", True)
+    assert with_params["PREPARE p AS SELECT '%s'"] is False
+    monkeypatch.setattr(verdicts, "long_verdicts", {})
+    long_fetch = "FETCH c" + " " * 3000
+    assert not is_read(long_fetch, "postgresql", False, Session())
+    assert verdicts.long_verdicts == {}

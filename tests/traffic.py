@@ -49,7 +49,7 @@ class LabellingWrapper:
             self.seen[sql] = Labelled(
                 sql,
                 self.database_reads(sql, first_params),
-                is_read(sql, self.connection.vendor),
+                is_read(sql, self.connection.vendor, params is not None),
             )
         return execute(sql, params, many, context)
 

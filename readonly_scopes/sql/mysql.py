@@ -22,7 +22,9 @@ from readonly_scopes.sql.lexing import (
 
 # ident_map: letters, digits, "_", "$" and every byte of a multi-byte
 # character. A name may start with digits (MY_LEX_NUMBER_IDENT).
-IDENT = r"0-9A-Za-z_$\x80-\U0010ffff"
+# Written as what they exclude: a class spanning all of Unicode compiles slowly.
+IDENT = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # 0-9A-Za-z_$ >= 0x80
+NOT_DIGIT = r"[^\x00-\x23\x25-\x40\x5b-\x5e\x60\x7b-\x7f]"  # IDENT but 0-9
 TOKEN = re.compile(
     rf"""
     (?P<space>[ \t\n\v\f\r]+)                       # my_isspace(): \v too
@@ -37,9 +39,9 @@ TOKEN = re.compile(
     |(?P<dstring>")                                 # MY_LEX_STRING or ANSI_QUOTES name
     |(?P<backtick>`)                                # MY_LEX_USER_VARIABLE_DELIMITER
     |(?P<variable>@@?)                              # MY_LEX_USER_END, MY_LEX_SYSTEM_VAR
-    |(?P<number>0x[0-9a-fA-F]+(?![{IDENT}])|0b[01]+(?![{IDENT}])|[0-9]+[eE][-+]?[0-9]+)
+    |(?P<number>0x[0-9a-fA-F]+(?!{IDENT})|0b[01]+(?!{IDENT})|[0-9]+[eE][-+]?[0-9]+)
                                                     # MY_LEX_NUMBER_IDENT: hex, bin, 1e5
-    |(?P<identifier>[0-9]*[A-Za-z_$\x80-\U0010ffff][{IDENT}]*)
+    |(?P<identifier>[0-9]*{NOT_DIGIT}{IDENT}*)
                                                     # MY_LEX_IDENT_START
     |(?P<real>(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
                                                     # MY_LEX_INT_OR_REAL, MY_LEX_REAL
@@ -61,7 +63,7 @@ BODIES = {
     ('"', True): body(r'[^"\\]*(?:(?:""|\\.)[^"\\]*)'),
     ("`", False): body(r"[^`]*(?:``[^`]*)"),
 }
-VARIABLE_NAME = re.compile(rf"[{IDENT}.]*")
+VARIABLE_NAME = re.compile(rf"(?:{IDENT}|\.)*")
 VERSION = re.compile(r"[0-9]*")
 COMMENT_MARK = re.compile(r"/\*|\*/")
 VERSIONED = re.compile(r"/\*M?!([0-9]{5,})")

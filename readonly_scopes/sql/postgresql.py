@@ -23,9 +23,10 @@ from readonly_scopes.sql.lexing import (
 
 # {ident_start}, {ident_cont}, {dolq_start}, {dolq_cont}: any byte >= 0x80,
 # so any non-ASCII character, is a letter; "$" continues a name.
-IDENT_START = r"A-Za-z_\x80-\U0010ffff"
-IDENT_CONT = IDENT_START + r"0-9$"
-DOLQ_CONT = IDENT_START + r"0-9"
+# Written as what they exclude: a class spanning all of Unicode compiles slowly.
+IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # A-Z a-z _ >= 0x80
+IDENT_CONT = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and 0-9 $
+DOLQ_CONT = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and 0-9
 TOKEN = re.compile(
     rf"""
     (?P<space>[ \t\n\r\f]+)                          # {{space}}: no \v
@@ -37,11 +38,11 @@ TOKEN = re.compile(
     |(?P<xb>[bBxX]')                                 # {{xbstart}}, {{xhstart}}
     |(?P<xq>[nN]?')                                  # {{xnstart}}, {{xqstart}}
     |(?P<xd>")                                       # {{xdstart}}
-    |(?P<dolq>\$(?:[{IDENT_START}][{DOLQ_CONT}]*)?\$)  # {{dolqdelim}}
+    |(?P<dolq>\$(?:{IDENT_START}{DOLQ_CONT}*)?\$)      # {{dolqdelim}}
     |(?P<param>\$[0-9]+)                             # {{param}}
     |(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
                                              # {{integer}}, {{decimal}}, {{real}}
-    |(?P<identifier>[{IDENT_START}][{IDENT_CONT}]*)  # {{identifier}}
+    |(?P<identifier>{IDENT_START}{IDENT_CONT}*)      # {{identifier}}
     |(?P<percent>%)
     |(?P<semicolon>;)
     |(?P<other>.)                                    # {{self}}, {{operator}}, {{other}}
@@ -50,8 +51,8 @@ TOKEN = re.compile(
 )
 # {integer_junk}, {numeric_junk}, {real_junk}, {param_junk}: PostgreSQL 15
 # refuses a number or parameter followed by a letter ("1.INTO", "1e").
-JUNK = re.compile(rf"[{IDENT_START}]")
-DOLLAR_DELIMITER = re.compile(rf"\$(?:[{IDENT_START}][{DOLQ_CONT}]*)?\$")
+JUNK = re.compile(IDENT_START)
+DOLLAR_DELIMITER = re.compile(rf"\$(?:{IDENT_START}{DOLQ_CONT}*)?\$")
 COMMENT_MARK = re.compile(r"/\*|\*/")
 # {xqinside}/{xqdouble}; {xeinside}/{xeescape}/{xqdouble}; {xbinside}/{xhinside};
 # {xdinside}/{xddouble}.
@@ -66,7 +67,7 @@ QUOTE_CONTINUE = re.compile(
 )
 # parser.c's lookahead for UESCAPE, past white space and comments.
 IGNORED = re.compile(r"(?:[ \t\n\r\f]+|--[^\n\r]*)*")
-UESCAPE = re.compile(rf"[uU][eE][sS][cC][aA][pP][eE](?![{IDENT_CONT}])")
+UESCAPE = re.compile(rf"[uU][eE][sS][cC][aA][pP][eE](?!{IDENT_CONT})")
 ESCAPE_CHARACTER = re.compile(r"'([^'])'")
 NOT_ESCAPE_CHARACTERS = frozenset("0123456789abcdefABCDEF+'\" \t\n\r\f")
 HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
