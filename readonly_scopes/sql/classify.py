@@ -681,7 +681,7 @@ def plain_query_is_read(judge: Judge, tokens: list[str], start: int, end: int) -
     )
 
 
-def execute_postgresql(judge: Judge, tokens: list[str], start: int, end: int) -> Step:
+def execute(judge: Judge, tokens: list[str], start: int, end: int) -> Step:
     """EXECUTE reads only a statement seen prepared over a read."""
     if start + 1 >= end or not is_name(tokens[start + 1]):
         return False
@@ -750,16 +750,8 @@ def execute_mysql(judge: Judge, tokens: list[str], start: int, end: int) -> Step
             "EXECUTE IMMEDIATE runs SQL given as text, which cannot be shown to "
             "only read"
         )
-    if start + 1 >= end or not is_name(tokens[start + 1]):
-        return False
-    name = tokens[start + 1]
-    if judge.session_name(name) not in judge.prepared:
-        return judge.block(
-            f"EXECUTE runs prepared statement {name.lstrip(chr(34))}, which was not "
-            "seen prepared over a read on this connection; prepare it inside the "
-            "read-only block, or execute it where writes are allowed"
-        )
-    return judge.query_is_read(tokens, start + 2, end)
+    # EXECUTE name USING @a, ...: the variables are expressions too.
+    return execute(judge, tokens, start, end)
 
 
 def drop_mysql(judge: Judge, tokens: list[str], start: int, end: int) -> Step:
@@ -822,7 +814,7 @@ DIALECT_STATEMENTS: dict[str, dict[str, Handler]] = {
         "MOVE": fetch_postgresql,
         "CLOSE": close_postgresql,
         "PREPARE": prepare_postgresql,
-        "EXECUTE": execute_postgresql,
+        "EXECUTE": execute,
         "DEALLOCATE": deallocate,
         "DISCARD": discard_postgresql,
     },

@@ -23,6 +23,13 @@ import re
 import string
 from dataclasses import dataclass
 
+# The name characters all three servers share: ASCII letters, "_" and any
+# character from U+0080 on (any byte >= 0x80 of UTF-8), then digits and "$".
+# Written as what they exclude: a class spanning all of Unicode compiles
+# slowly.
+NAME_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"
+NAME_CHAR = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"
+
 ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # psycopg's and mysqlclient's placeholders and their escaped percent sign.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from readonly_scopes.sql.lexing import (
+    NAME_CHAR,
     Reading,
     Statements,
     Tokens,
@@ -22,8 +23,7 @@ from readonly_scopes.sql.lexing import (
 
 # ident_map: letters, digits, "_", "$" and every byte of a multi-byte
 # character. A name may start with digits (MY_LEX_NUMBER_IDENT).
-# Written as what they exclude: a class spanning all of Unicode compiles slowly.
-IDENT = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # 0-9A-Za-z_$ >= 0x80
+IDENT = NAME_CHAR
 NOT_DIGIT = r"[^\x00-\x23\x25-\x40\x5b-\x5e\x60\x7b-\x7f]"  # IDENT but 0-9
 TOKEN = re.compile(
     rf"""

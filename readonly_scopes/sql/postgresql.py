@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from readonly_scopes.sql.lexing import (
+    NAME_CHAR,
+    NAME_START,
     Reading,
     RefusedWhole,
     Statements,
@@ -23,10 +25,9 @@ from readonly_scopes.sql.lexing import (
 
 # {ident_start}, {ident_cont}, {dolq_start}, {dolq_cont}: any byte >= 0x80,
 # so any non-ASCII character, is a letter; "$" continues a name.
-# Written as what they exclude: a class spanning all of Unicode compiles slowly.
-IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # A-Z a-z _ >= 0x80
-IDENT_CONT = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and 0-9 $
-DOLQ_CONT = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and 0-9
+IDENT_START = NAME_START
+IDENT_CONT = NAME_CHAR
+DOLQ_CONT = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # No "$".
 TOKEN = re.compile(
     rf"""
     (?P<space>[ \t\n\r\f]+)                          # {{space}}: no \v

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 from readonly_scopes.sql.lexing import (
+    NAME_CHAR,
+    NAME_START,
     Reading,
     Statements,
     Tokens,
@@ -22,9 +24,8 @@ from readonly_scopes.sql.lexing import (
 )
 
 # IdChar(): letters, digits, "_", "$" and every byte >= 0x80.
-# Written as what they exclude: a class spanning all of Unicode compiles slowly.
-ID_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"  # A-Z a-z _ >= 0x80
-ID_CHAR = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"  # and 0-9 $
+ID_START = NAME_START
+ID_CHAR = NAME_CHAR
 TOKEN = re.compile(
     rf"""
     (?P<space>[ \t\n\f\r]+)                        # CC_SPACE: no \v
