@@ -8,9 +8,12 @@ The two commands a fresh checkout needs:
 Both work in .venv, made with the Python that runs this script, and install
 what they need there. ``python3 dev.py test -k scopes`` passes its arguments to
 pytest and runs only that (no linting, no coverage threshold).
-``python3 dev.py benchmark [guard|backstop|instructions]`` measures the guard
-beside django-read-only's, the database backstop's cost per database, and the
-instructions a scope and the live-site middleware cost (with valgrind).
+``python3 dev.py benchmark [guard|backstop|instructions|sql]`` measures the
+guard beside django-read-only's, the database backstop's cost per database,
+the instructions a scope and the live-site middleware cost (with valgrind),
+and the SQL classifier on pathological inputs. ``python3 dev.py fuzz
+--minutes N`` fuzzes the guard against the configured databases with fresh
+seeds for N minutes.
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ BENCHMARKS = {
     "guard": "guard_overhead.py",
     "backstop": "backstop.py",
     "instructions": "instructions.py",
+    "sql": "sql_lexing.py",
 }
 
 
@@ -127,6 +131,14 @@ def benchmark(args: list[str]) -> None:
     names = [args.pop(0)] if args and args[0] in BENCHMARKS else list(BENCHMARKS)
     for name in names:
         run(PYTHON, ROOT / "benchmarks" / BENCHMARKS[name], *args)
+
+
+def fuzz(args: list[str]) -> None:
+    """``fuzz --minutes N``: an unseeded differential search on every database."""
+    minutes = args[args.index("--minutes") + 1] if "--minutes" in args else "1"
+    install(TEST_REQUIREMENTS)
+    env = {**os.environ, "READONLY_SCOPES_FUZZ_MINUTES": minutes}
+    run(PYTHON, "-m", "pytest", "tests/test_fuzz.py", "-s", "-q", env=env)
 
 
 def install_drivers(args: list[str]) -> None:
@@ -139,6 +151,7 @@ COMMANDS = {
     "test": test,
     "suite": suite,
     "benchmark": benchmark,
+    "fuzz": fuzz,
     "install-drivers": install_drivers,
 }
 

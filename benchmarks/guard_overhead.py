@@ -50,8 +50,8 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from readonly_scopes import classify  # noqa: E402
 from readonly_scopes.guard import guard_for  # noqa: E402
+from readonly_scopes.sql import verdicts  # noqa: E402
 from readonly_scopes.state import FLAG  # noqa: E402
 
 GUARDS: dict[str, Any] = {
@@ -162,15 +162,15 @@ def overheads(times: Times, workload: str, flag: str) -> dict[str, float]:
 def verdict_cost(count: int) -> tuple[float, float]:
     """A cached verdict: for a statement object seen before, and for a new one."""
     sql = str(User.objects.filter(pk=1).query)
-    classify.is_read(sql, "sqlite")
+    verdicts.is_read(sql, "sqlite")
     copies = [sql.encode().decode() for _ in range(count)]
     start = time.perf_counter_ns()
     for _ in range(count):
-        classify.is_read(sql, "sqlite")
+        verdicts.is_read(sql, "sqlite")
     same = (time.perf_counter_ns() - start) / count
     start = time.perf_counter_ns()
     for copy in copies:
-        classify.is_read(copy, "sqlite")
+        verdicts.is_read(copy, "sqlite")
     return same, (time.perf_counter_ns() - start) / count
 
 

@@ -25,7 +25,7 @@ from types import FrameType
 import asgiref
 import django
 
-from readonly_scopes.classify import shorten
+from readonly_scopes.sql.text import shorten
 
 logger = logging.getLogger("readonly_scopes")
 # Silent until the project configures logging: not printed to stderr by

@@ -293,15 +293,6 @@ class Conf:
 
 
 CONF = Conf()
-ATTRIBUTES = {name: rule.attribute for name, rule in RULES.items()}
-
-
-def setting(name: str) -> Any:
-    """
-    A setting's value by name, or its default when it is absent or invalid;
-    ``CONF``'s attributes give the same values, typed.
-    """
-    return getattr(CONF, ATTRIBUTES[name])
 
 
 def read_only_configuration() -> tuple[bool, str]:

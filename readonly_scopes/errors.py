@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from readonly_scopes.classify import shorten
 from readonly_scopes.console import MAGIC
+from readonly_scopes.sql.text import shorten
 from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE, Decision
 
 SHELL_READ_ONLY_SOURCE = "manage.py shell --read-only"
@@ -33,12 +33,13 @@ def shown_statement(text: str | None, sql: object) -> str:
 
 
 def blocked_error(
-    text: str | None, sql: object, alias: str, decision: Decision
+    text: str | None, sql: object, alias: str, decision: Decision, why: str = ""
 ) -> ReadOnlyError:
     reason, remedy = explain(decision)
+    why = f"It is not shown to be a read: {why}.\n" if why else ""
     return ReadOnlyError(
         f"Write blocked on database {alias!r}: {shown_statement(text, sql)}\n"
-        f"{reason}\n"
+        f"{why}{reason}\n"
         f"To allow it, {remedy}."
     )
 

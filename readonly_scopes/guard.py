@@ -13,7 +13,6 @@ from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.backstop import connect_in_mode, follow_new_connection, mode_of
 from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.backstop.modes import Execute, Refused
-from readonly_scopes.classify import is_read, statement_text, verdicts_for
 from readonly_scopes.conf import CONF
 from readonly_scopes.errors import (
     allowed_by,
@@ -21,6 +20,9 @@ from readonly_scopes.errors import (
     refused_error,
     shown_statement,
 )
+from readonly_scopes.sql.sessions import session_for
+from readonly_scopes.sql.text import statement_text
+from readonly_scopes.sql.verdicts import is_read, verdicts_for, why_blocked
 from readonly_scopes.state import (
     AUDIT,
     EXTRA_WORK,
@@ -56,7 +58,12 @@ def make_guard(vendor: str) -> Guard:
             if extra_work.on:
                 return run_allowed(execute, sql, params, many, context)
             return execute(sql, params, many, context)
-        if type(sql) is str and (verdicts.get(sql) or is_read(sql, vendor)):
+        if type(sql) is str and (
+            verdicts.get(sql)
+            or is_read(
+                sql, vendor, params is not None, session_for(context["connection"])
+            )
+        ):
             if coverage.on:
                 return in_step(execute, sql, params, many, context, None)
             return execute(sql, params, many, context)
@@ -72,7 +79,7 @@ def run_allowed(
     if AUDIT.on and audit.logger.isEnabledFor(logging.INFO):
         connection: BaseDatabaseWrapper = context["connection"]
         text = statement_text(sql, connection)
-        if text is None or not is_read(text, connection.vendor):
+        if text is None or not is_read(text, connection.vendor, params is not None):
             audit.allowed_write(
                 shown_statement(text, sql), connection.alias, allowed_by(decide())
             )
@@ -93,16 +100,23 @@ def check_other(
         return run_allowed(execute, sql, params, many, context)
     connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
-    if text is not None and type(sql) is not str and is_read(text, connection.vendor):
+    vendor, with_params = connection.vendor, params is not None
+    session = session_for(connection)
+    if (
+        text is not None
+        and type(sql) is not str
+        and is_read(text, vendor, with_params, session)
+    ):
         return in_step(execute, sql, params, many, context, True)
-    if text is not None and ALLOWED.allows(text, connection.vendor):
+    if text is not None and ALLOWED.allows(text, vendor, with_params):
         # Writable for this statement only: the context stays read-only.
         return in_step(execute, sql, params, many, context, True, writes=True)
     warn_only = CONF.warn_only
     audit.blocked(text, connection.alias, warn_only)
     if warn_only:
         return execute(sql, params, many, context)
-    raise blocked_error(text, sql, connection.alias, decision)
+    why = "" if text is None else why_blocked(text, vendor, with_params, session)
+    raise blocked_error(text, sql, connection.alias, decision, why)
 
 
 def in_step(

@@ -590,12 +590,7 @@ MYSQL_ENTRIES = [
         "BEGIN NOT ATOMIC DELETE FROM rs_probe; END",
         vendors=MY,
     ),
-    policy(
-        "SELECT * FROM rs_probe LOCK IN SHARE MODE",
-        False,
-        MY,
-        "a row lock, a write like FOR UPDATE",
-    ),
+    Entry("SELECT * FROM rs_probe LOCK IN SHARE MODE", True, MY),
     policy(
         "SET SESSION TRANSACTION READ WRITE",
         False,
@@ -688,4 +683,237 @@ MYSQL_ENTRIES = [
     ),
 ]
 
-CORPUS: list[Entry] = COMMON + SQLITE_ENTRIES + POSTGRESQL_ENTRIES + MYSQL_ENTRIES
+# One section per lexer rule: text the servers read differently from a naive
+# tokenizer.
+PUT_OFF = "a placeholder inside quotes or a comment takes the driver's quoted value"
+
+LEXER_RULES = [
+    # PostgreSQL scan.l {comment}: "\r" ends a line comment too.
+    Entry("SELECT 1 --x\r; DELETE FROM rs_probe", False, PG),
+    Entry("SELECT 1 --x\r, 2", True, PG),
+    # {ident_start}/{ident_cont}: non-ASCII letters, "$" inside names.
+    Entry("SELECT 1 AS é, 2 AS a$b", True, PG),
+    Entry("SELECT 1 AS a$$; DELETE FROM rs_probe", False, PG),
+    # {dolqdelim} with non-ASCII tags; a delimiter that is not the tag gives
+    # back only its last "$".
+    Entry("SELECT $é$ ; DELETE FROM rs_probe $é$", True, PG),
+    Entry("SELECT $b$ $ab$' $b$; DELETE FROM rs_probe; -- '", False, PG),
+    Entry("SELECT $b$ $ab$ $b$", True, PG),
+    # {quotecontinue}: strings split over lines, E'' keeping its escapes.
+    Entry("SELECT 'a'\n'b'", True, PG),
+    Entry("SELECT E'x'\n'\\'; DELETE FROM rs_probe; --'", True, PG),
+    Entry("SELECT 'a' -- note\n'b'", True, PG),
+    # {xbstart}, {xhstart}, {xnstart}: no backslash escapes in bit strings.
+    Entry("SELECT B'101', X'1F', N'x'", True, PG),
+    # {xuistart}, {xusstart} and UESCAPE, decoded before names are matched.
+    Entry("SELECT U&'d\\0061ta', U&'!0041' UESCAPE '!'", True, PG),
+    Entry("SELECT U&\"nextv\\0061l\"('rs_seq')", False, PG),
+    Entry("SELECT U&'x' /* c */ UESCAPE '!'", True, PG),
+    Entry("SELECT pg_catalog.\"nextval\"('rs_seq')", False, PG),
+    # Placeholders: only with parameters does the driver substitute them.
+    Entry("SELECT '%s', '%%'", True, (POSTGRESQL, MYSQL)),
+    Entry("SELECT %s, 7 %% 3", True, (POSTGRESQL, MYSQL), params=(1,)),
+    Entry("SELECT %s", True, SQLITE_ONLY, params=(1,)),
+    Entry("SELECT '%s', '%%'", True, SQLITE_ONLY, params=()),
+    Entry(
+        "SELECT '%s'",
+        False,
+        (POSTGRESQL, MYSQL),
+        params=(7,),
+        policy=PUT_OFF + ", which could end the string",
+    ),
+    # MariaDB sql_lex.cc: my_isspace() takes \v; "--" starts a comment before
+    # any control character; "#" comments end at "\n" only.
+    Entry("SELECT\v1", True, MY),
+    Entry("SELECT 1 --\v; DELETE FROM rs_probe", True, MY),
+    Entry("SELECT 1 #x\r; DELETE FROM rs_probe", True, MY),
+    Entry("SELECT 1 --1; DELETE FROM rs_probe", False, MY),
+    # MY_LEX_NUMBER_IDENT, MY_LEX_REAL: where a number ends.
+    Entry("SELECT 1.INTO @x", True, MY),
+    Entry("SELECT 1e5a, 0x1F, .5e1", True, MY),
+    Entry("SELECT 1.FROM rs_probe FOR UPDATE", False, MY),
+    # Introducers and prefixed strings.
+    Entry("SELECT X'4a', b'01', N'x', _utf8mb4'y', _binary 'z'", True, MY),
+    Entry(
+        "SELECT N'a\\'; DELETE FROM rs_probe; -- '",
+        False,
+        MY,
+        policy="under NO_BACKSLASH_ESCAPES the server would run the DELETE",
+    ),
+    # Executable comments: versioned ones may be code or comment.
+    Entry("SELECT 1 /*M! + 1 */", True, MY),
+    Entry("SELECT 1 /*!50000 + 1 */ /*! + 1 */", True, MY),
+    Entry("/*!100000 DELETE FROM rs_probe */", False, MY),
+    Entry("SELECT 1 /*! /* plain */ + 1 */", True, MY),
+    Entry(
+        "SELECT 1 /*!999999 /* nested */ FOR UPDATE */",
+        False,
+        MY,
+        policy="a later server would run the FOR UPDATE",
+    ),
+    # Quoted names and variables under NO_BACKSLASH_ESCAPES too.
+    Entry(
+        "SELECT @'a\\'b'",
+        False,
+        MY,
+        policy="cannot be read under NO_BACKSLASH_ESCAPES: fail closed",
+    ),
+    # SQLite tokenize.c: an unterminated comment runs to the end.
+    Entry("SELECT 1 /* unterminated", True, SQLITE_ONLY),
+    Entry("SELECT x'4a', [a b] FROM (SELECT 1 AS [a b])", True, SQLITE_ONLY),
+    Entry("SELECT 1 --x\r, 2", True, SQLITE_ONLY),
+    # Keywords used as names are not statements.
+    Entry("SELECT merge, insert FROM (SELECT 1 AS merge, 2 AS insert) AS s", True, PG),
+    Entry("SELECT update FROM (SELECT 1 AS update) AS s", True, PG),
+]
+
+# One section per meaning the guard must see.
+MEANINGS = [
+    # EXPLAIN options in every spelling.
+    Entry('EXPLAIN ("analyze") DELETE FROM rs_probe', False, PG),
+    Entry("EXPLAIN (analyse) DELETE FROM rs_probe", False, PG),
+    Entry("EXPLAIN (ANALYZE 1) DELETE FROM rs_probe", False, PG),
+    Entry("EXPLAIN (ANALYZE 'on') DELETE FROM rs_probe", False, PG),
+    Entry("EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM rs_probe", False, PG),
+    Entry("EXPLAIN (ANALYZE 0) DELETE FROM rs_probe", True, PG),
+    Entry("EXPLAIN (ANALYZE 'OFF') DELETE FROM rs_probe", True, PG),
+    Entry("EXPLAIN (ANALYZE 'false', FORMAT JSON) DELETE FROM rs_probe", True, PG),
+    Entry("ANALYZE FORMAT=JSON SELECT * FROM rs_probe", True, MY),
+    Entry("ANALYZE FORMAT=JSON DELETE FROM rs_probe", False, MY),
+    Entry("EXPLAIN EXTENDED SELECT 1", True, MY),
+    Entry("EXPLAIN FORMAT=JSON DELETE FROM rs_probe", False, MY),
+    Entry("EXPLAIN PRAGMA query_only", True, SQLITE_ONLY),
+    # MariaDB SHOW ... WHERE evaluates its expression; DO evaluates one.
+    Entry("SHOW TABLES WHERE 1 = 1", True, MY),
+    Entry("SHOW TABLES WHERE NEXTVAL(rs_seq) > 0", False, MY),
+    Entry("DO 1 + 1", True, MY),
+    Entry("DO NEXTVAL(rs_seq)", False, MY),
+    # Built-ins that run SQL given as text fail closed.
+    Entry(
+        "SELECT query_to_xml('SELECT 1', true, false, '')",
+        False,
+        PG,
+        policy="runs SQL given as text, which the guard cannot read",
+    ),
+    Entry(
+        "SELECT * FROM ts_stat('SELECT to_tsvector(''x'')')",
+        False,
+        PG,
+        policy="runs SQL given as text, which the guard cannot read",
+    ),
+    Entry(
+        "SELECT dblink_exec('dbname=test', 'DELETE FROM rs_probe')",
+        False,
+        PG,
+        policy="dblink opens its own read-write session; not run",
+        run=False,
+    ),
+    # set_config() with a name that is not one plain literal.
+    Entry(
+        "SELECT set_config('search' || '_path', 'public', false)",
+        False,
+        PG,
+        policy="the name could be default_transaction_read_only",
+    ),
+    Entry(
+        "SELECT set_config(U&'default_transaction_read_onl\\0079', 'off', false)",
+        False,
+        PG,
+        policy="switches the database's own read-only mode off",
+    ),
+    # Cursors and prepared statements, per connection.
+    Entry("PREPARE rs_p1 AS SELECT name FROM rs_probe", True, PG),
+    Entry("PREPARE rs_p2 AS DELETE FROM rs_probe", True, PG),
+    Entry("EXECUTE rs_p3", True, PG, setup=("PREPARE rs_p3 AS SELECT 1",)),
+    Entry("EXECUTE rs_p4", False, PG, setup=("PREPARE rs_p4 AS DELETE FROM rs_probe",)),
+    Entry("EXECUTE rs_p5(7)", True, PG, setup=("PREPARE rs_p5(int) AS SELECT $1",)),
+    Entry("DEALLOCATE rs_p6", True, PG, setup=("PREPARE rs_p6 AS SELECT 1",)),
+    Entry("DEALLOCATE PREPARE ALL", True, PG),
+    Entry("DISCARD PLANS", True, PG),
+    Entry(
+        "DECLARE rs_c1 CURSOR FOR SELECT name FROM rs_probe; FETCH NEXT FROM rs_c1",
+        True,
+        PG,
+    ),
+    Entry("PREPARE rs_m1 FROM 'SELECT 1'", True, MY),
+    Entry("EXECUTE rs_m2", True, MY, setup=("PREPARE rs_m2 FROM 'SELECT 1'",)),
+    Entry(
+        "EXECUTE rs_m3", False, MY, setup=("PREPARE rs_m3 FROM 'DELETE FROM rs_probe'",)
+    ),
+    Entry(
+        "DEALLOCATE PREPARE rs_m4", True, MY, setup=("PREPARE rs_m4 FROM 'SELECT 1'",)
+    ),
+    Entry("DROP PREPARE rs_m5", True, MY, setup=("PREPARE rs_m5 FROM 'SELECT 1'",)),
+    Entry(
+        "EXECUTE IMMEDIATE 'SELECT 1'",
+        False,
+        MY,
+        policy="runs SQL given as text, which the guard cannot read",
+    ),
+    # Reads that no policy makes writes.
+    Entry("CHECKSUM TABLE rs_probe", True, MY),
+    Entry("CHECK TABLE rs_probe", True, MY),
+    Entry("HELP 'SELECT'", True, MY),
+    Entry("SET @x = 'read_only'", True, MY),
+    Entry("SET application_name = 'read_only'", True, PG),
+    Entry(
+        "SET STATEMENT max_statement_time = 10 FOR SET STATEMENT "
+        "max_statement_time = 10 FOR SELECT 1",
+        True,
+        MY,
+    ),
+    *reads(
+        "PRAGMA temp_store",
+        "PRAGMA temp_store = MEMORY",
+        "PRAGMA threads = 2",
+        "PRAGMA analysis_limit = 100",
+        "PRAGMA shrink_memory",
+        vendors=SQLITE_ONLY,
+    ),
+]
+
+# Server administration: the read-only mode does not stop it, and a
+# read-only session must not change the server.
+ADMINISTRATION = "acts on the server; not run"
+POLICY_WRITES = [
+    *[
+        policy(sql, False, PG, ADMINISTRATION, run=False)
+        for sql in (
+            "SELECT pg_terminate_backend(0)",
+            "SELECT pg_cancel_backend(0)",
+            "SELECT pg_catalog.pg_rotate_logfile()",
+            "SELECT pg_switch_wal()",
+            "SELECT pg_stat_reset()",
+            "SELECT pg_stat_reset_shared('bgwriter')",
+            "SELECT pg_create_restore_point('x')",
+            "SELECT pg_backup_start('x')",
+            "SELECT pg_create_physical_replication_slot('x')",
+            "SELECT pg_drop_replication_slot('x')",
+            "SELECT pg_logical_slot_get_changes('x', NULL, NULL)",
+            "SELECT pg_replication_origin_create('x')",
+            "SELECT pg_file_write('x', 'y', false)",
+            'SELECT "PG_TERMINATE_BACKEND"(0)',
+        )
+    ],
+    *[
+        policy(sql, False, MY, ADMINISTRATION, run=False)
+        for sql in (
+            "KILL 0",
+            "KILL QUERY 0",
+            "FLUSH TABLES",
+            "FLUSH PRIVILEGES",
+            "SHUTDOWN",
+            "PURGE BINARY LOGS BEFORE NOW()",
+        )
+    ],
+]
+
+CORPUS: list[Entry] = (
+    COMMON
+    + SQLITE_ENTRIES
+    + POSTGRESQL_ENTRIES
+    + MYSQL_ENTRIES
+    + LEXER_RULES
+    + MEANINGS
+    + POLICY_WRITES
+)

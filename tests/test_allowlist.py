@@ -5,7 +5,8 @@ from django.db import connections
 from django.test import override_settings
 
 from readonly_scopes import ReadOnlyError, read_only
-from readonly_scopes.allowlist import ALLOWED, CACHE_LIMIT, write_target
+from readonly_scopes.allowlist import ALLOWED, CACHE_LIMIT
+from readonly_scopes.sql.targets import write_target
 from tests.testapp.models import Item
 
 PLAIN = [

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readonly_scopes.classify import is_read
+from readonly_scopes.sql.verdicts import is_read
 from tests.database_truth import refused, run_read_only
 
 STATEMENTS = {

@@ -20,10 +20,10 @@ from readonly_scopes import (
     read_only,
     temp_writes,
 )
-from readonly_scopes.classify import statement_text
 from readonly_scopes.console import MAGIC
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
+from readonly_scopes.sql.text import statement_text
 from tests.testapp.models import Item
 
 # Autocommit, as in a shell: a blocked write inside atomic() would mark the

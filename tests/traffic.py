@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from readonly_scopes.classify import is_read
+from readonly_scopes.sql.verdicts import is_read
 from tests.database_truth import refused
 
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
@@ -49,7 +49,7 @@ class LabellingWrapper:
             self.seen[sql] = Labelled(
                 sql,
                 self.database_reads(sql, first_params),
-                is_read(sql, self.connection.vendor),
+                is_read(sql, self.connection.vendor, params is not None),
             )
         return execute(sql, params, many, context)
 
