@@ -73,6 +73,9 @@ def check_cache_timeouts() -> list[CheckMessage]:
     alias = CONF.cache
     config: dict[str, Any] = settings.CACHES.get(alias, {})
     names = TIMEOUT_OPTIONS.get(config.get("BACKEND", ""), ())
+    if not names:
+        # Not a cache server with timeouts to set: a file path, a table, memory.
+        return []
     options = config.get("OPTIONS") or {}
     location = config.get("LOCATION", "")
     urls = location.split(",") if isinstance(location, str) else list(location)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -238,6 +239,11 @@ def test_a_cache_without_timeouts_is_a_warning(
             "OPTIONS": {"timeout": 0.5, "connect_timeout": 0.5},
         },
         {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+        # The example project's cache: a Path, which is neither a URL nor a list.
+        {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": Path("/tmp/cache"),
+        },
     ],
 )
 def test_a_cache_with_timeouts_is_fine(cache: dict[str, Any]) -> None:
