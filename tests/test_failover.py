@@ -59,7 +59,7 @@ def test_what_counts_as_the_database_refusing() -> None:
     assert refusal(wrapped) == "error 1290"
 
 
-@pytest.mark.django_db(databases=["postgresql"], transaction=True)
+@pytest.mark.django_db(databases="__all__", transaction=True)
 def test_a_refusal_on_postgresql_until_it_writes(read_only_postgresql: str) -> None:
     connection = connections[read_only_postgresql]
     with pytest.raises(InternalError) as refused, connection.cursor() as cursor:
@@ -87,7 +87,7 @@ def wait_for_the_period() -> None:
     time.sleep(max(0, DATABASE.until - time.time()))
 
 
-@pytest.mark.django_db(databases=["postgresql"], transaction=True)
+@pytest.mark.django_db(databases="__all__", transaction=True)
 def test_refusals_caused_by_our_own_scopes_do_not_count(
     read_only_postgresql: str,
 ) -> None:
@@ -111,7 +111,7 @@ def test_refusals_caused_by_our_own_scopes_do_not_count(
             cursor.execute("DROP FUNCTION rs_failover_write()")
 
 
-@pytest.mark.django_db(databases=["postgresql"], transaction=True)
+@pytest.mark.django_db(databases="__all__", transaction=True)
 def test_without_the_setting_nothing_is_watched(read_only_postgresql: str) -> None:
     connection = connections[read_only_postgresql]
     with override_settings(DJANGO_READ_ONLY_FOLLOW_DATABASE=False):
@@ -122,7 +122,7 @@ def test_without_the_setting_nothing_is_watched(read_only_postgresql: str) -> No
     assert failover.watch in connection.execute_wrappers
 
 
-@pytest.mark.django_db(databases=["postgresql", "mariadb"])
+@pytest.mark.django_db(databases="__all__")
 def test_the_question_asked_at_the_end() -> None:
     mariadb = configured_alias("mariadb")
     postgresql = configured_alias("postgresql")

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from django.db import connections
 
+from tests.conftest import configured_alias
 from tests.fleet.servers import (
     PG_BIN,
     MariaDBServer,
@@ -157,6 +158,8 @@ def test_default_transaction_read_only_set_on_the_database(
 
 @pytest.fixture
 def mariadb_server() -> Iterator[MariaDBServer]:
+    # Its driver is installed only where MariaDB is configured.
+    configured_alias("mariadb")
     require("mariadbd")
     require("mariadb-install-db")
     server = MariaDBServer(owned_directory("mysql"))
