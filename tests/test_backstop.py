@@ -759,13 +759,12 @@ def test_a_raw_write_while_a_scope_that_ended_left_it_read_only_says_so(
     with pytest.raises(driver_errors()) as excinfo:
         raw_connection(counter)
     assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
-    if sys.version_info >= (3, 11):
-        (note,) = excinfo.value.__notes__
-        assert note.startswith(
-            "readonly_scopes: this connection is still read-only from read_only() "
-            f"entered at {__file__}:"
-        )
-        assert note.endswith("call readonly_scopes.backstop.bring_in_step() first.")
+    (note,) = excinfo.value.__notes__
+    assert note.startswith(
+        "readonly_scopes: this connection is still read-only from read_only() "
+        f"entered at {__file__}:"
+    )
+    assert note.endswith("call readonly_scopes.backstop.bring_in_step() first.")
     # Other errors are left as the driver raised them.
     with pytest.raises(driver_errors()) as excinfo:
         raw_execute(counter, "SELECT no_such_column FROM rs_counter")

@@ -441,9 +441,10 @@ def noting_cursor_class(
                 return plain.execute(self, *args, **kwargs)
             except Exception as error:
                 note = getattr(self.connection, LEFT_BY, None)
-                # Python 3.10 has no notes: the driver's error stays as it is.
-                if note is not None and refused(error) and hasattr(error, "add_note"):
-                    error.add_note(note)
+                if note is not None and refused(error):
+                    # What add_note() does on 3.11+, where tracebacks show it;
+                    # Python 3.10 keeps it there without showing it.
+                    error.__notes__ = [*getattr(error, "__notes__", ()), note]
                 raise
 
         NOTING_CURSOR_CLASSES[plain] = type(
