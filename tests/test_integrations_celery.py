@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def worker(site: Site) -> Iterator[Worker]:
 
 
 def rows(site: Site) -> list[str]:
-    with sqlite3.connect(site.database) as connection:
+    with closing(sqlite3.connect(site.database)) as connection:
         found = connection.execute("SELECT name FROM testapp_item ORDER BY name")
         return [name for (name,) in found]
 

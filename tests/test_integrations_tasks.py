@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def site(tmp_path: Path, fleet_redis: FleetRedis) -> Iterator[Site]:
 
 
 def query(site: Site, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(site.database) as connection:
+    with closing(sqlite3.connect(site.database)) as connection:
         return connection.execute(sql).fetchall()
 
 
