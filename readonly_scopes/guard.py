@@ -20,12 +20,14 @@ from readonly_scopes.errors import (
     refused_error,
     shown_statement,
 )
+from readonly_scopes.scopes import BlockedWrite, watchers_around
 from readonly_scopes.sql.sessions import session_for
 from readonly_scopes.sql.text import statement_text
 from readonly_scopes.sql.verdicts import is_read, verdicts_for, why_blocked
 from readonly_scopes.state import (
     AUDIT,
     EXTRA_WORK,
+    Decision,
     current_activation,
     decide,
     writes_allowed,
@@ -111,12 +113,27 @@ def check_other(
     if text is not None and ALLOWED.allows(text, vendor, with_params):
         # Writable for this statement only: the context stays read-only.
         return in_step(execute, sql, params, many, context, True, writes=True)
+    if watched(text, sql, connection.alias, decision):
+        return in_step(execute, sql, params, many, context, True, writes=True)
     warn_only = CONF.warn_only
     audit.blocked(text, connection.alias, warn_only)
     if warn_only:
         return execute(sql, params, many, context)
     why = "" if text is None else why_blocked(text, vendor, with_params, session)
     raise blocked_error(text, sql, connection.alias, decision, why)
+
+
+def watched(text: str | None, sql: Any, alias: str, decision: Decision) -> bool:
+    """
+    Tell every watching scope around the context of a blocked write; true
+    when the one that blocked it lets it run after all.
+    """
+    run = False
+    for activation, watcher in watchers_around():
+        decided = activation is decision.decided_by
+        lets_run = watcher(BlockedWrite(shown_statement(text, sql), alias, decided))
+        run = run or (decided and lets_run)
+    return run
 
 
 def in_step(

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from types import CodeType
-from typing import Any, TypeVar, cast, overload
+from typing import Any, NamedTuple, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
@@ -19,6 +19,21 @@ from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BlockedWrite(NamedTuple):
+    """A write the guard blocked, as a watching scope hears of it."""
+
+    # The statement as messages show it.
+    statement: str
+    alias: str
+    # Whether this scope is the one that blocked it, and so may let it run.
+    decided: bool
+
+
+# Told of each write the guard blocks inside a watching scope; returns whether
+# to run it after all (only asked of the scope that decided).
+Watcher = Callable[[BlockedWrite], bool]
 get_frame = sys._getframe
 new = object.__new__
 
@@ -32,16 +47,24 @@ class Scope:
     and shared by threads and tasks at once. ``temp_writes()`` and
     ``read_only()`` hand out the same two objects to everyone, so they cannot
     be changed.
+
+    A scope with a ``watcher`` (the test helpers' ``no_writes()``, the
+    safe-method mode's "warn") also hears of every write the guard blocks
+    while it is open, and may let the ones it decided run.
     """
 
-    __slots__ = ("allows_writes", "kind")
+    __slots__ = ("allows_writes", "kind", "watcher")
 
     allows_writes: bool
     kind: str
+    watcher: Watcher | None
 
-    def __init__(self, allows_writes: bool, kind: str) -> None:
+    def __init__(
+        self, allows_writes: bool, kind: str, watcher: Watcher | None = None
+    ) -> None:
         object.__setattr__(self, "allows_writes", allows_writes)
         object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "watcher", watcher)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(
@@ -134,6 +157,18 @@ class Scope:
                 self.close(activation)
 
         return cast(F, run)
+
+
+def watchers_around() -> list[tuple[Activation, Watcher]]:
+    """The open activations around this context whose scope watches, innermost first."""
+    found = []
+    link = current_activation.get()
+    while isinstance(link, Activation):
+        watcher = cast(Scope, link.owner).watcher
+        if link.open and watcher is not None:
+            found.append((link, watcher))
+        link = link.parent
+    return found
 
 
 TEMP_WRITES = Scope(allows_writes=True, kind="temp_writes()")

@@ -23,6 +23,7 @@ from readonly_scopes import (
 from readonly_scopes.console import MAGIC
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
+from readonly_scopes.scopes import BlockedWrite, Scope
 from readonly_scopes.sql.text import statement_text
 from tests.testapp.models import Item
 
@@ -400,3 +401,55 @@ def test_psycopg_composed_statements(postgresql: str) -> None:
         with pytest.raises(ReadOnlyError, match=r'INSERT INTO "testapp_item"'):
             cursor.execute(insert, ["x"])
     assert names(alias) == []
+
+
+@every_database
+def test_a_watching_scope_hears_of_each_blocked_write(alias: str) -> None:
+    heard: list[BlockedWrite] = []
+
+    def refuse(blocked: BlockedWrite) -> bool:
+        heard.append(blocked)
+        return False
+
+    with Scope(allows_writes=False, kind="watching()", watcher=refuse):
+        assert names(alias) == []
+        with pytest.raises(ReadOnlyError):
+            Item.objects.using(alias).create(name="new")
+    assert names(alias) == []
+    assert [(b.alias, b.decided) for b in heard] == [(alias, True)]
+    assert heard[0].statement.startswith("INSERT INTO")
+    assert "testapp_item" in heard[0].statement
+
+
+@every_database
+def test_a_watching_scope_may_let_the_writes_it_blocked_run(alias: str) -> None:
+    heard: list[BlockedWrite] = []
+
+    def let_run(blocked: BlockedWrite) -> bool:
+        heard.append(blocked)
+        return True
+
+    with Scope(allows_writes=False, kind="watching()", watcher=let_run):
+        Item.objects.using(alias).create(name="new")
+        # Blocked by the inner scope: the watcher hears of it but cannot run it.
+        with read_only(), pytest.raises(ReadOnlyError):
+            Item.objects.using(alias).create(name="blocked")
+    assert names(alias) == ["new"]
+    assert [b.decided for b in heard] == [True, False]
+
+
+@default_database
+def test_a_closed_watching_scope_hears_nothing() -> None:
+    heard: list[BlockedWrite] = []
+
+    def refuse(blocked: BlockedWrite) -> bool:
+        heard.append(blocked)
+        return False
+
+    scope = Scope(allows_writes=False, kind="watching()", watcher=refuse)
+    disable_writes()
+    with scope:
+        pass
+    with pytest.raises(ReadOnlyError):
+        Item.objects.create(name="new")
+    assert heard == []
