@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth.models import Permission, User
+from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.utils.timezone import localtime, now
 
@@ -417,3 +418,15 @@ def test_without_the_admin_installed_nothing_is_hooked(unhooked: Any) -> None:
         # Each app's ready() ran again, this app's with it.
         view_only_admin.install()
         assert BaseModelAdmin.__init__ is unhooked
+
+
+@override_settings(DJANGO_READ_ONLY_ALLOWED_TABLES=["django_session"])
+def test_logging_out_works_with_the_session_table_allowed(
+    staff_read_only: Client,
+) -> None:
+    client = staff_read_only
+    response = client.post("/admin/logout/")
+    assert response.status_code == 200
+    assert VIEW_ONLY_BANNER in response.content.decode()
+    assert not Session.objects.exists()
+    assert client.get("/admin/").status_code == 302
