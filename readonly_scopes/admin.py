@@ -40,7 +40,7 @@ MARK = "_readonly_scopes_view_only"
 REFUSED = ("has_add_permission", "has_change_permission", "has_delete_permission")
 
 Permission = Callable[..., bool]
-Actions = dict[str, tuple[Callable[..., Any], str, str]]
+Actions = dict[str, Any]
 
 
 def view_only(request: HttpRequest | None) -> bool:
@@ -86,16 +86,28 @@ def only_views(action: Callable[..., Any]) -> bool:
 
 
 def view_actions_while_view_only(
-    get_actions: Callable[[HttpRequest], Actions],
-) -> Callable[[HttpRequest], Actions]:
+    get_actions: Callable[..., Actions],
+) -> Callable[..., Actions]:
+    # Arguments passed through: Django 6.1 passes action_location, which it
+    # finds in the signature that functools.wraps keeps.
     @functools.wraps(get_actions)
-    def actions(request: HttpRequest) -> Actions:
-        found = get_actions(request)
+    def actions(request: HttpRequest, *args: Any, **kwargs: Any) -> Actions:
+        found = get_actions(request, *args, **kwargs)
         if not view_only(request):
             return found
-        return {name: found[name] for name in found if only_views(found[name][0])}
+        return {
+            name: action
+            for name, action in found.items()
+            if only_views(function_of(action))
+        }
 
     return actions
+
+
+def function_of(action: Any) -> Callable[..., Any]:
+    # An Action from Django 6.1 on, whose indexing is deprecated; a tuple
+    # (function, name, description) before.
+    return getattr(action, "func", None) or action[0]  # type: ignore[no-any-return]
 
 
 def make_view_only(model_admin: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -430,3 +431,18 @@ def test_logging_out_works_with_the_session_table_allowed(
     assert VIEW_ONLY_BANNER in response.content.decode()
     assert not Session.objects.exists()
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_project_admin_template_that_extends_the_admin_keeps_the_banner(
+    data: Data, staff_read_only: Client, tmp_path: Path, settings: Any
+) -> None:
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "base_site.html").write_text(
+        '{% extends "admin/base_site.html" %}'
+        '{% block branding %}<div id="site-name">Our shop</div>{% endblock %}'
+    )
+    [engine] = settings.TEMPLATES
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path]}]
+    page = html(staff_read_only, "/admin/")
+    assert '<div id="site-name">Our shop</div>' in page
+    assert VIEW_ONLY_BANNER in page
