@@ -17,7 +17,9 @@ ready (autodiscover runs later when ``readonly_scopes`` is listed first), so
 are found in the sites' registries.
 
 Importing this module imports nothing of Django's admin: projects without it
-do not pay for it, and its models need not be installed.
+do not pay for it, and its models need not be installed. The admin's
+autodiscover imports it too, as every app's ``admin`` module; it registers
+nothing.
 """
 
 from __future__ import annotations
