@@ -6,7 +6,7 @@ from django.core.signals import setting_changed
 from django.db import connections
 from django.db.backends.signals import connection_created
 
-from readonly_scopes import failover
+from readonly_scopes import admin, failover
 from readonly_scopes.allowlist import ALLOWED
 from readonly_scopes.backstop import reload_coverage
 from readonly_scopes.backstop.coverage import SETTING
@@ -39,6 +39,8 @@ class ReadOnlyScopesConfig(AppConfig):
         )
         failover.start()
         follow_switch_at_start()
+        # Django's admin view-only while the site is read-only, when installed.
+        admin.install()
 
 
 def reload_setting(setting: str, **kwargs: object) -> None:

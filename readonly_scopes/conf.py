@@ -200,6 +200,10 @@ RULES: dict[str, Rule] = {
     "DJANGO_READ_ONLY_DATABASE_SWITCH": Rule(
         "database_switch", False, is_bool, "True or False", suggest_bool
     ),
+    # Django's admin while the site is read-only: admin.py.
+    "DJANGO_READ_ONLY_ADMIN_VIEW_ONLY": Rule(
+        "admin_view_only", True, is_bool, "True or False", suggest_bool
+    ),
 }
 
 
@@ -264,6 +268,7 @@ class Conf:
     follow_database: bool
     database_period: float
     database_switch: bool
+    admin_view_only: bool
 
     def load(self) -> None:
         """Read every setting, logging each invalid one."""

@@ -17,6 +17,9 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    # After readonly_scopes, whose admin/base_site.html adds the read-only banner.
+    "django.contrib.admin",
+    "django.contrib.messages",
     "tests.testapp",
     "tests.zoo",
     # After readonly_scopes, whose shell_plus extends this app's.
@@ -28,16 +31,27 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "readonly_scopes.middleware.ReadOnlySiteMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
 ]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
         "OPTIONS": {
-            "context_processors": ["readonly_scopes.context_processors.read_only"]
+            "context_processors": [
+                # What Django's admin needs.
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "readonly_scopes.context_processors.read_only",
+            ]
         },
     }
 ]
+# Users the tests create and log in get their passwords hashed in no time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The admin's pages link their CSS and scripts here; tests.site_urls serves them.
+STATIC_URL = "/static/"
 # Each test process gets its own switch; the live-server tests share one.
 CACHES: dict[str, dict[str, object]] = {
     "default": {

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import django.contrib.admin
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
+from django.views.static import serve
 
 from tests import site_views
+from tests.testapp.admin import other_site
+
+# The admin's CSS and scripts for the browser tests, without staticfiles.
+ADMIN_STATIC = Path(django.contrib.admin.__file__).parent / "static"
 
 urlpatterns = [
     path("items/", site_views.items, name="items"),
@@ -20,4 +29,7 @@ urlpatterns = [
     path("exempt/async-stream/", site_views.async_stream, name="exempt-async-stream"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/banner/"), name="logout"),
+    path("admin/", admin.site.urls),
+    path("other-admin/", other_site.urls),
+    re_path(r"^static/(?P<path>.*)$", serve, {"document_root": ADMIN_STATIC}),
 ]

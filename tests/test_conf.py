@@ -173,6 +173,15 @@ WRONG = {
         ),
         False,
     ),
+    "DJANGO_READ_ONLY_ADMIN_VIEW_ONLY": (
+        "no",
+        (
+            "DJANGO_READ_ONLY_ADMIN_VIEW_ONLY is 'no'; it must be True or False. "
+            "Write, for example, DJANGO_READ_ONLY_ADMIN_VIEW_ONLY = False. Until "
+            "then its default, True, applies."
+        ),
+        True,
+    ),
 }
 
 # Started as a web server starts: the settings module, django.setup(), and no
