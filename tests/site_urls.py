@@ -18,6 +18,35 @@ urlpatterns = [
     path("async-stream/", site_views.async_stream, name="async-stream"),
     path("exempt/stream/", site_views.stream, name="exempt-stream"),
     path("exempt/async-stream/", site_views.async_stream, name="exempt-async-stream"),
+    path("write-on-read/", site_views.write_on_read, name="write-on-read"),
+    path(
+        "write-on-read/<str:alias>/",
+        site_views.write_on_read,
+        name="write-on-read-alias",
+    ),
+    path("exempt/write-on-read/", site_views.write_on_read, name="exempt-write"),
+    path("named/write-on-read/", site_views.write_on_read, name="named-write"),
+    path("unnamed/write-on-read/", site_views.write_on_read),
+    path(
+        "async-write-on-read/",
+        site_views.async_write_on_read,
+        name="async-write-on-read",
+    ),
+    path(
+        "class-write-on-read/",
+        site_views.WriteOnReadView.as_view(),
+        name="class-write-on-read",
+    ),
+    path(
+        "temp-writes-on-read/",
+        site_views.write_in_temp_writes,
+        name="temp-writes-on-read",
+    ),
+    path(
+        "read-only-on-read/",
+        site_views.write_in_read_only,
+        name="read-only-on-read",
+    ),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/banner/"), name="logout"),
 ]
