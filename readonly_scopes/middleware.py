@@ -45,6 +45,8 @@ from readonly_scopes.switch import SWITCH, SiteState
 
 ATTRIBUTE = "read_only_site"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# What messages about the scope (the backstop's, for one) call it.
+SAFE_METHOD_KIND = "read_only() of DJANGO_READ_ONLY_SAFE_METHODS"
 
 
 class RequestMode(NamedTuple):
@@ -240,9 +242,6 @@ def safe_method_scope(request: HttpRequest, mode: str) -> Scope | None:
     )
 
 
-SAFE_METHOD_KIND = "the safe-method scope (DJANGO_READ_ONLY_SAFE_METHODS)"
-
-
 class SafeMethodWatcher:
     """
     Hears of the writes a safe-method request tries: logs each, then lets it
@@ -269,6 +268,9 @@ class SafeMethodWatcher:
             request, view, blocked.alias, blocked.statement, mode, block
         )
         if block:
+            # Raised here, before the guard raises its own: the error the
+            # developer sees names the view and the setting, not a scope
+            # entered in this middleware.
             raise safe_method_error(request, view, blocked)
         return True
 
