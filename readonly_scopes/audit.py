@@ -5,6 +5,8 @@ The package's log: every line readonly_scopes writes, on the
 * ERROR for each setting with an invalid value, when it is read;
 * WARNING for each statement blocked (or, in warn-only mode, that would have
   been), with the SQL, the alias and the first frame in project code;
+* WARNING for each write a GET, HEAD, OPTIONS or TRACE request tried on a
+  writable site, in safe-method mode: the request, its view and URL name;
 * INFO for each write that ran while the configured state was read-only
   (``DJANGO_READ_ONLY``, or the site switch) because a scope or
   ``enable_writes()`` allowed it;
@@ -77,6 +79,23 @@ def allowed_write(text: str, alias: str, allowed_by: str) -> None:
         alias,
         shorten(text),
         project_frame(),
+    )
+
+
+def safe_method_write(
+    request: str, view: str, alias: str, statement: str, mode: str, blocked: bool
+) -> None:
+    # One line per write, naming the view, so that grepping the log for the
+    # setting lists every view to fix.
+    logger.warning(
+        "Write %s during %s (DJANGO_READ_ONLY_SAFE_METHODS = %r): %s, on database "
+        "%r: %s",
+        "blocked" if blocked else "let through",
+        request,
+        mode,
+        view,
+        alias,
+        statement,
     )
 
 

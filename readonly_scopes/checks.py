@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
+from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.conf import CONF, problems
 
 MIDDLEWARE = "readonly_scopes.middleware.ReadOnlySiteMiddleware"
@@ -26,7 +27,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         for problem in problems()
     ]
     messages += check_cache() + check_exempt_callable() + check_middleware_order()
-    messages += check_cache_timeouts()
+    messages += check_cache_timeouts() + check_safe_methods()
     return messages
 
 
@@ -143,3 +144,34 @@ def check_middleware_order() -> list[CheckMessage]:
             id="readonly_scopes.E004",
         )
     ]
+
+
+def check_safe_methods() -> list[CheckMessage]:
+    mode = CONF.safe_methods
+    if mode is None:
+        return []
+    if MIDDLEWARE not in settings.MIDDLEWARE:
+        return [
+            Warning(
+                f"DJANGO_READ_ONLY_SAFE_METHODS is {mode!r}, but {MIDDLEWARE} is "
+                "not in MIDDLEWARE, so no request runs in safe-method mode.",
+                hint=f"Put {MIDDLEWARE} right after {AUTHENTICATION}.",
+                id="readonly_scopes.W003",
+            )
+        ]
+    if mode == "warn" and COVERAGE.aliases:
+        covered = ", ".join(map(repr, sorted(COVERAGE.aliases)))
+        return [
+            Warning(
+                "DJANGO_READ_ONLY_SAFE_METHODS is 'warn' while the backstop "
+                f"(DJANGO_READ_ONLY_ENFORCE) covers {covered}: during GET, HEAD, "
+                "OPTIONS and TRACE requests the database "
+                "refuses the writes readonly_scopes cannot see (through the "
+                "driver's own connection, in functions that write), so those "
+                "requests fail instead of being logged.",
+                hint="Try 'warn' where DJANGO_READ_ONLY_ENFORCE is off, or use "
+                "'block'.",
+                id="readonly_scopes.W004",
+            )
+        ]
+    return []

@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from django.conf import settings
 
@@ -100,10 +100,36 @@ class Rule:
     valid: Callable[[object], bool]
     expected: str
     suggest: Callable[[object, object], object]
+    # The value the typed attribute holds, from a valid one.
+    convert: Callable[[object], object] | None = None
 
 
 def keep_default(value: object, default: object) -> object:
     return default
+
+
+SAFE_METHOD_MODES = ("warn", "block")
+
+
+def is_safe_methods_mode(value: object) -> bool:
+    # None and False read naturally in settings, "off" where the value comes
+    # from an environment variable.
+    return (
+        value is None
+        or value is False
+        or (isinstance(value, str) and value in ("off", *SAFE_METHOD_MODES))
+    )
+
+
+def suggest_safe_methods_mode(value: object, default: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in ("off", *SAFE_METHOD_MODES):
+        return value.strip().lower()
+    return "warn"
+
+
+def safe_methods_mode(value: object) -> object:
+    """A valid value as the middleware reads it: the mode, or None for off."""
+    return value if value in SAFE_METHOD_MODES else None
 
 
 def example(text: object) -> Callable[[object, object], object]:
@@ -167,6 +193,15 @@ RULES: dict[str, Rule] = {
     ),
     "DJANGO_READ_ONLY_WARN_ONLY": Rule(
         "warn_only", False, is_bool, "True or False", suggest_bool
+    ),
+    # GET, HEAD, OPTIONS and TRACE requests while the site is writable.
+    "DJANGO_READ_ONLY_SAFE_METHODS": Rule(
+        "safe_methods",
+        None,
+        is_safe_methods_mode,
+        "'warn', 'block' or 'off' (None and False mean off too)",
+        suggest_safe_methods_mode,
+        convert=safe_methods_mode,
     ),
     # Processes other than web requests (commands, task workers): fleet.py.
     "DJANGO_READ_ONLY_FOLLOW_SWITCH": Rule(
@@ -262,6 +297,8 @@ class Conf:
     exempt: str | None
     allowed_tables: tuple[str, ...]
     warn_only: bool
+    # None when off.
+    safe_methods: Literal["warn", "block"] | None
     follow_switch: bool
     exempt_commands: tuple[str, ...]
     exempt_tasks: tuple[str, ...]
@@ -284,6 +321,8 @@ class Conf:
         # Lists become tuples: the values are shared by every request.
         if isinstance(value, list):
             value = tuple(value)
+        if rule.convert is not None:
+            value = rule.convert(value)
         setattr(self, rule.attribute, value)
 
     if not TYPE_CHECKING:  # pragma: no branch

@@ -3,12 +3,18 @@ Read-only mode for a live site: each request runs in a ``read_only()`` scope
 while the site is read-only, except exempt requests, which run in
 ``temp_writes()``. A write blocked during a request becomes a 503.
 
+Safe-method mode (``DJANGO_READ_ONLY_SAFE_METHODS``): while the site is
+writable, GET, HEAD, OPTIONS and TRACE requests, which must not change state
+(RFC 9110, section 9.2.1), run in a read-only scope that logs each write and
+lets it run ("warn") or raises an error naming the view ("block").
+
 Put it right after ``AuthenticationMiddleware``. Writes made by middleware
 above it (saving the session, for instance) happen outside its scopes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -33,11 +39,14 @@ from readonly_scopes import audit
 from readonly_scopes.conf import CONF
 from readonly_scopes.errors import ReadOnlyError
 from readonly_scopes.failover import aapply, apply, refused_state
-from readonly_scopes.scopes import Scope, read_only, temp_writes
+from readonly_scopes.scopes import BlockedWrite, Scope, read_only, temp_writes
 from readonly_scopes.state import FLAG
 from readonly_scopes.switch import SWITCH, SiteState
 
 ATTRIBUTE = "read_only_site"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# What messages about the scope (the backstop's, for one) call it.
+SAFE_METHOD_KIND = "read_only() of DJANGO_READ_ONLY_SAFE_METHODS"
 
 
 class RequestMode(NamedTuple):
@@ -63,7 +72,13 @@ class ReadOnlySiteMiddleware:
             return self.__acall__(request)
         state = apply(SWITCH.current())
         if not site_read_only(state):
-            return self.get_response(request)
+            mode = CONF.safe_methods
+            scope = None if mode is None else safe_method_scope(request, mode)
+            if scope is None:
+                return self.get_response(request)
+            with scope:
+                response = self.get_response(request)
+            return streamed_within(scope, response)
         user = request.user if needs_user() else None
         scope = self.scope_for(request, state, user)
         with scope:
@@ -74,7 +89,13 @@ class ReadOnlySiteMiddleware:
         state = await aapply(await SWITCH.acurrent())
         get_response: Callable[[HttpRequest], Awaitable[Any]] = self.get_response
         if not site_read_only(state):
-            return await get_response(request)
+            mode = CONF.safe_methods
+            scope = None if mode is None else safe_method_scope(request, mode)
+            if scope is None:
+                return await get_response(request)
+            async with scope:
+                response = await get_response(request)
+            return streamed_within(scope, response)
         user = await request.auser() if needs_user() else None
         scope = self.scope_for(request, state, user)
         async with scope:
@@ -174,6 +195,22 @@ def needs_user() -> bool:
 
 def exempt_reason(request: HttpRequest, user: Any) -> str | None:
     """Why the request may write, or None when it may not."""
+    reason = exempt_view(request)
+    if reason is not None:
+        return reason
+    if user is not None and user.is_active:
+        if CONF.exempt_superusers and user.is_superuser:
+            return f"superuser {user.get_username()!r}"
+        if CONF.exempt_staff and user.is_staff:
+            return f"staff user {user.get_username()!r}"
+    path = CONF.exempt
+    if path is not None and import_string(path)(request):
+        return f"{path}(request)"
+    return None
+
+
+def exempt_view(request: HttpRequest) -> str | None:
+    """Why the request may write by its path or URL name, or None."""
     for prefix in CONF.exempt_paths:
         if request.path_info.startswith(prefix):
             return f"path prefix {prefix!r}"
@@ -185,15 +222,95 @@ def exempt_reason(request: HttpRequest, user: Any) -> str | None:
             match = None
         if match is not None and match.view_name in names:
             return f"URL name {match.view_name!r}"
-    if user is not None and user.is_active:
-        if CONF.exempt_superusers and user.is_superuser:
-            return f"superuser {user.get_username()!r}"
-        if CONF.exempt_staff and user.is_staff:
-            return f"staff user {user.get_username()!r}"
-    path = CONF.exempt
-    if path is not None and import_string(path)(request):
-        return f"{path}(request)"
     return None
+
+
+def safe_method_scope(request: HttpRequest, mode: str) -> Scope | None:
+    """
+    The scope of a GET, HEAD, OPTIONS or TRACE request on a writable site,
+    or None for other methods and for views exempt by path or URL name.
+    Exemptions by user or by DJANGO_READ_ONLY_EXEMPT do not apply: they say
+    who may write during maintenance, and a view that writes on GET is a bug
+    whoever asks.
+    """
+    if request.method not in SAFE_METHODS or exempt_view(request) is not None:
+        return None
+    return Scope(
+        allows_writes=False,
+        kind=SAFE_METHOD_KIND,
+        watcher=SafeMethodWatcher(request, mode),
+    )
+
+
+class SafeMethodWatcher:
+    """
+    Hears of the writes a safe-method request tries: logs each, then lets it
+    run ("warn", or "block" with DJANGO_READ_ONLY_WARN_ONLY) or raises. The
+    view is looked up only then, so requests that do not write pay nothing
+    for it.
+    """
+
+    __slots__ = ("mode", "request")
+
+    def __init__(self, request: HttpRequest, mode: str) -> None:
+        self.request = request
+        self.mode = mode
+
+    def __call__(self, blocked: BlockedWrite) -> bool:
+        if not blocked.decided:
+            # A read_only() scope inside the request blocked it: its error stands.
+            return False
+        mode = self.mode
+        block = mode == "block" and not CONF.warn_only
+        request = f"{self.request.method} {self.request.path}"
+        view = view_of(self.request)
+        audit.safe_method_write(
+            request, view, blocked.alias, blocked.statement, mode, block
+        )
+        if block:
+            # Raised here, before the guard raises its own: the error the
+            # developer sees names the view and the setting, not a scope
+            # entered in this middleware.
+            raise safe_method_error(request, view, blocked)
+        return True
+
+
+def view_of(request: HttpRequest) -> str:
+    """The request's view and URL name, as the log and the error name them."""
+    match = request.resolver_match
+    if match is None:
+        # A write before Django resolved the URL (in middleware below this one).
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return "no view (the URL resolves to none)"
+    # Django's view_name of an unnamed URL is the view's own path.
+    name = "no URL name" if match.url_name is None else f"URL name {match.view_name!r}"
+    return f"view {dotted_path(match.func)}, {name}"
+
+
+def dotted_path(view: Any) -> str:
+    while isinstance(view, functools.partial):
+        view = view.func
+    # A class-based view's as_view() function: the class says more.
+    view = getattr(view, "view_class", view)
+    if not hasattr(view, "__qualname__"):
+        view = type(view)
+    return f"{view.__module__}.{view.__qualname__}"
+
+
+def safe_method_error(request: str, view: str, blocked: BlockedWrite) -> ReadOnlyError:
+    return ReadOnlyError(
+        f"Write blocked on database {blocked.alias!r}: {blocked.statement}\n"
+        f"{request} ({view}) tried to write. GET, HEAD, OPTIONS and TRACE "
+        "requests must not change state (RFC 9110, section 9.2.1), and "
+        "DJANGO_READ_ONLY_SAFE_METHODS = 'block' runs them read-only.\n"
+        "To allow it, make the change in a POST request, wrap the write in "
+        "`with temp_writes():` in the view, or exempt the view by its URL name "
+        "(DJANGO_READ_ONLY_EXEMPT_URL_NAMES), its path "
+        "(DJANGO_READ_ONLY_EXEMPT_PATHS) or its table "
+        "(DJANGO_READ_ONLY_ALLOWED_TABLES)."
+    )
 
 
 def unavailable(request: HttpRequest, state: SiteState) -> HttpResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection, connections
@@ -13,9 +14,10 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from readonly_scopes import writes_allowed
+from readonly_scopes import read_only, temp_writes, writes_allowed
 from tests.testapp.models import Item
 
 
@@ -32,6 +34,52 @@ async def async_items(request: HttpRequest) -> HttpResponse:
         await Item.objects.acreate(name=request.POST["name"], owner="async")
     names = [name async for name in Item.objects.values_list("name", flat=True)]
     return JsonResponse({"items": sorted(names)})
+
+
+@csrf_exempt
+def write_on_read(request: HttpRequest, alias: str = "default") -> HttpResponse:
+    """A view that writes whatever the method, as views that count visits do."""
+    Item.objects.using(alias).create(
+        name=request.GET.get("name", "visit"), owner=request.method or ""
+    )
+    return HttpResponse("counted")
+
+
+@csrf_exempt
+async def async_write_on_read(request: HttpRequest) -> HttpResponse:
+    await Item.objects.acreate(name=request.GET.get("name", "visit"), owner="async")
+    return HttpResponse("counted")
+
+
+class WriteOnReadView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        Item.objects.create(name=request.GET.get("name", "visit"), owner="class")
+        return HttpResponse("counted")
+
+
+@read_only
+def write_in_read_only(request: HttpRequest) -> HttpResponse:
+    """A view that says it never writes, and does."""
+    Item.objects.create(name="refused", owner="read_only")
+    return HttpResponse("counted")
+
+
+def writing_middleware(get_response: Any) -> Any:
+    """Middleware that writes before Django resolves the URL."""
+
+    def middleware(request: HttpRequest) -> Any:
+        if "middleware-writes" in request.GET:
+            Item.objects.create(name="by-middleware", owner="middleware")
+        return get_response(request)
+
+    return middleware
+
+
+def write_in_temp_writes(request: HttpRequest) -> HttpResponse:
+    """A view that accepts its write on GET, knowingly."""
+    with temp_writes():
+        Item.objects.create(name="accepted", owner="temp_writes")
+    return HttpResponse("counted")
 
 
 def write_while_streaming(name: str, how: str) -> None:

@@ -110,3 +110,44 @@ def test_project_frame_without_project_code() -> None:
     exec(compile("result = project_frame()", "<string>", "exec"), namespace)
     # The test runner's own frames are in site-packages, this file is not.
     assert str(namespace["result"]).startswith(HERE)
+
+
+def test_a_safe_method_write_is_one_warning_naming_request_view_and_sql(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, "readonly_scopes"):
+        audit.safe_method_write(
+            "GET /visits/",
+            "view shop.views.visits, URL name 'visits'",
+            "default",
+            'UPDATE "shop_counter" SET "n" = 2',
+            "warn",
+            blocked=False,
+        )
+        audit.safe_method_write(
+            "HEAD /visits/",
+            "view shop.views.visits, URL name 'visits'",
+            "replica",
+            'UPDATE "shop_counter" SET "n" = 3',
+            "block",
+            blocked=True,
+        )
+    assert records(caplog) == [
+        (
+            "WARNING",
+            (
+                "Write let through during GET /visits/ "
+                "(DJANGO_READ_ONLY_SAFE_METHODS = 'warn'): view shop.views.visits, "
+                "URL name 'visits', on database "
+                '\'default\': UPDATE "shop_counter" SET "n" = 2'
+            ),
+        ),
+        (
+            "WARNING",
+            (
+                "Write blocked during HEAD /visits/ (DJANGO_READ_ONLY_SAFE_METHODS = "
+                "'block'): view shop.views.visits, URL name 'visits', on database "
+                '\'replica\': UPDATE "shop_counter" SET "n" = 3'
+            ),
+        ),
+    ]

@@ -118,6 +118,16 @@ WRONG = {
         ),
         False,
     ),
+    "DJANGO_READ_ONLY_SAFE_METHODS": (
+        "Block",
+        (
+            "DJANGO_READ_ONLY_SAFE_METHODS is 'Block'; it must be 'warn', 'block' "
+            "or 'off' (None and False mean off too). Write, for example, "
+            "DJANGO_READ_ONLY_SAFE_METHODS = 'block'. Until then its default, "
+            "None, applies."
+        ),
+        None,
+    ),
     "DJANGO_READ_ONLY_FOLLOW_SWITCH": (
         "yes",
         (
@@ -255,6 +265,22 @@ def test_valid_values_are_used_and_lists_are_kept_as_tuples() -> None:
     ):
         assert values() == (1.5, ("/admin/", "/login/"))
     assert values() == (60, ())
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [(None, None), (False, None), ("off", None), ("warn", "warn"), ("block", "block")],
+)
+def test_safe_methods_off_is_one_value_whichever_way_it_is_written(
+    value: object, mode: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.ERROR, "readonly_scopes"),
+        override_settings(DJANGO_READ_ONLY_SAFE_METHODS=value),
+    ):
+        assert CONF.safe_methods == mode
+    assert caplog.records == []
+    assert CONF.safe_methods is None
 
 
 def values() -> tuple[float, tuple[str, ...]]:

@@ -50,6 +50,7 @@ DJANGO_READ_ONLY_EXEMPT_PATHS = ["/exempt/"]
 DJANGO_READ_ONLY_EXEMPT = os.environ.get(
     "READONLY_SCOPES_LIVE_EXEMPT", "tests.site_views.exempt_header"
 )
+DJANGO_READ_ONLY_SAFE_METHODS = os.environ.get("READONLY_SCOPES_LIVE_SAFE_METHODS")
 ALLOWED_HOSTS = ["127.0.0.1"]
 LOGGING = {
     "version": 1,
