@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
@@ -45,6 +46,12 @@ def suggest_seconds(value: object, default: object) -> object:
         if is_number_of_seconds(number):
             return int(number) if number.is_integer() else number
     return default
+
+
+def is_duration(value: object) -> bool:
+    return is_number_of_seconds(value) or (
+        isinstance(value, timedelta) and value > timedelta(0)
+    )
 
 
 def is_string_list(value: object) -> bool:
@@ -129,6 +136,14 @@ RULES: dict[str, Rule] = {
         60,
         is_number_of_seconds,
         "a number of seconds above 0",
+        suggest_seconds,
+    ),
+    # How long before a scheduled window the banner announces it.
+    "DJANGO_READ_ONLY_ANNOUNCE_AHEAD": Rule(
+        "announce_ahead",
+        86400,
+        is_duration,
+        "a number of seconds above 0, or a datetime.timedelta above 0",
         suggest_seconds,
     ),
     "DJANGO_READ_ONLY_EXEMPT_PATHS": Rule(
@@ -251,6 +266,7 @@ class Conf:
     cache_refresh: float
     fail_closed: bool
     retry_after: float
+    announce_ahead: float  # Seconds, also when the setting is a timedelta.
     exempt_paths: tuple[str, ...]
     exempt_url_names: tuple[str, ...]
     exempt_staff: bool
@@ -279,6 +295,8 @@ class Conf:
         # Lists become tuples: the values are shared by every request.
         if isinstance(value, list):
             value = tuple(value)
+        elif isinstance(value, timedelta):
+            value = value.total_seconds()
         setattr(self, rule.attribute, value)
 
     if not TYPE_CHECKING:  # pragma: no branch
