@@ -447,10 +447,12 @@ def test_a_window_to_come_replaces_the_mode_that_is_on() -> None:
     assert not SiteSwitch().current().on
 
 
-def test_off_after_off_says_nothing_was_replaced() -> None:
+def test_nothing_replaced_after_off_or_no_record() -> None:
     run("off")
     assert "It " not in run("off")
     assert "It " not in run("on")
+    caches["default"].delete(KEY)
+    assert "It " not in run("on", "--at", "23:59")
 
 
 def test_status_in_a_window_that_started() -> None:
