@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -410,6 +411,18 @@ def test_off_cancels_a_window_before_it_starts(
 ) -> None:
     site = redis_site(tmp_path, redis_server)
     with running(site, "wsgi"):
+        # A mistyped time: an error, an exit status, and no record stored.
+        done = subprocess.run(
+            [sys.executable, "-m", "django", "read_only", "on", "--at", "22.00"],
+            env=site.env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 1
+        assert done.stderr.startswith("CommandError: --at '22.00' is not a time. ")
+        assert "for example --at 20" in done.stderr
+        with redis_server.client() as client:
+            assert client.keys("*") == []
         # Time for two commands before the start.
         starts = datetime.fromtimestamp(time.time() + 4, CHICAGO)
         site.manage("read_only", "on", "--at", starts.isoformat(), "--for", "60")
