@@ -8,10 +8,10 @@ and end), so a missing record always means the cache lost it. Each process
 re-reads it at most every ``DJANGO_READ_ONLY_CACHE_REFRESH`` seconds, and
 once more when the start or end of the state it knows comes: the record says
 when a scheduled window begins and ends, so no process needs to be told, and
-each logs the change (and updates the audit bit) as it happens. When the cache cannot
-be read or the record is gone, a process keeps the state it last knew and
-logs a warning; one that knew none assumes ``DJANGO_READ_ONLY_FAIL_CLOSED``.
-A request never fails because of the cache.
+each logs the change (and updates the audit bit) as it happens. When the
+cache cannot be read or the record is gone, a process keeps the state it
+last knew and logs a warning; one that knew none assumes
+``DJANGO_READ_ONLY_FAIL_CLOSED``. A request never fails because of the cache.
 
 The switch's own reads and writes run in ``temp_writes()``: Django's database
 cache silently drops a write that the process flag blocks, and deletes the
@@ -167,9 +167,9 @@ class SiteSwitch:
 
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
-        # go on with a state older than the refresh interval.
-        # At a start or end, read again: this process logs the change and
-        # updates the audit bit at once, and sees a cancellation made just now.
+        # go on with a state older than the refresh interval. At a start or
+        # an end, read again: the change is logged and the audit bit follows
+        # at once, and a cancellation made just now is seen.
         refresh = CONF.cache_refresh
         now = time.monotonic()
         return now - self.read_at >= refresh or now >= self.change_at
