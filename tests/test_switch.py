@@ -467,14 +467,13 @@ def test_a_window_starts_and_ends_by_the_clock_between_refreshes(
         current = read_without_refresh(SWITCH, method)
         return current.on
 
+    # The state turns by the clock; the audit bit at the read that follows.
     with counted_reads() as reads, caplog.at_level(logging.INFO, "readonly_scopes"):
-        poll(now_on)
+        poll(lambda: now_on() and audited())
         assert time.time() >= start
-        assert audited() is True
-        poll(lambda: not now_on())
+        poll(lambda: not now_on() and not audited())
         assert state.until is not None
         assert time.time() >= state.until
-        assert audited() is False
     # Read again at the start and at the end only, not at each of the polls.
     assert 2 <= len(reads) <= 6
     by = state.by
@@ -498,7 +497,7 @@ def read_without_refresh(switch: SiteSwitch, method: str) -> SiteState:
 def test_a_window_starts_and_ends_while_the_cache_is_down(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    state = SWITCH.turn_on(0.2, starts=time.time() + 0.2)
+    state = SWITCH.turn_on(0.5, starts=time.time() + 0.2)
     assert not SWITCH.current().on
     with cache_down(), caplog.at_level(logging.INFO, "readonly_scopes"):
         poll(lambda: SWITCH.current().on)
