@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from django.conf import settings
@@ -45,6 +46,12 @@ def suggest_seconds(value: object, default: object) -> object:
         if is_number_of_seconds(number):
             return int(number) if number.is_integer() else number
     return default
+
+
+def is_duration(value: object) -> bool:
+    return is_number_of_seconds(value) or (
+        isinstance(value, timedelta) and value > timedelta(0)
+    )
 
 
 def is_string_list(value: object) -> bool:
@@ -132,6 +139,11 @@ def safe_methods_mode(value: object) -> object:
     return value if value in SAFE_METHOD_MODES else None
 
 
+def in_seconds(value: object) -> object:
+    """A valid duration as a number of seconds, also when it is a timedelta."""
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
 def example(text: object) -> Callable[[object, object], object]:
     return lambda value, default: text
 
@@ -156,6 +168,15 @@ RULES: dict[str, Rule] = {
         is_number_of_seconds,
         "a number of seconds above 0",
         suggest_seconds,
+    ),
+    # How long before a scheduled window the banner announces it.
+    "DJANGO_READ_ONLY_ANNOUNCE_AHEAD": Rule(
+        "announce_ahead",
+        86400,
+        is_duration,
+        "a number of seconds above 0, or a datetime.timedelta above 0",
+        suggest_seconds,
+        convert=in_seconds,
     ),
     "DJANGO_READ_ONLY_EXEMPT_PATHS": Rule(
         "exempt_paths",
@@ -290,6 +311,7 @@ class Conf:
     cache_refresh: float
     fail_closed: bool
     retry_after: float
+    announce_ahead: float  # Seconds, also when the setting is a timedelta.
     exempt_paths: tuple[str, ...]
     exempt_url_names: tuple[str, ...]
     exempt_staff: bool

@@ -150,10 +150,14 @@ class DatabaseReadOnly:
         return None
 
     def turn_on_switch(self, alias: str, period: float) -> None:
-        """Turn the fleet switch on for the period, unless someone else's is on."""
+        """
+        Turn the fleet switch on for the period, unless someone else's is on,
+        or scheduled: the record would replace their window.
+        """
         by = SWITCH_BY.format(host=socket.gethostname(), alias=alias)
         current = SWITCH.current()
-        if current.on and current.by != by:
+        scheduled = current.seconds_to_start() is not None
+        if (current.on or scheduled) and current.by != by:
             return
         now = time.time()
         try:

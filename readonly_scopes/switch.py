@@ -3,12 +3,15 @@ The fleet-wide switch: read-only mode for a whole site, kept as one record in
 one of Django's caches (``DJANGO_READ_ONLY_CACHE``) so that every process on
 every machine sees it.
 
-Both "on" and "off" are records (who, when, and for "on" an optional end), so
-a missing record always means the cache lost it. Each process re-reads it at
-most every ``DJANGO_READ_ONLY_CACHE_REFRESH`` seconds. When the cache cannot
-be read or the record is gone, a process keeps the state it last knew and
-logs a warning; one that knew none assumes ``DJANGO_READ_ONLY_FAIL_CLOSED``.
-A request never fails because of the cache.
+Both "on" and "off" are records (who, when, and for "on" an optional start
+and end), so a missing record always means the cache lost it. Each process
+re-reads it at most every ``DJANGO_READ_ONLY_CACHE_REFRESH`` seconds, and
+once more when the start or end of the state it knows comes: the record says
+when a scheduled window begins and ends, so no process needs to be told, and
+each logs the change (and updates the audit bit) as it happens. When the
+cache cannot be read or the record is gone, a process keeps the state it
+last knew and logs a warning; one that knew none assumes
+``DJANGO_READ_ONLY_FAIL_CLOSED``. A request never fails because of the cache.
 
 The switch's own reads and writes run in ``temp_writes()``: Django's database
 cache silently drops a write that the process flag blocks, and deletes the
@@ -48,15 +51,39 @@ class SiteState:
     since: float | None = None
     until: float | None = None
     by: str = ""
+    # The start of a scheduled window; None for one that began when stored.
+    starts: float | None = None
 
     @property
     def on(self) -> bool:
-        # The record has no expiry in the cache: its end time decides.
-        return self.turned_on and (self.until is None or self.until > time.time())
+        # The record has no expiry in the cache: its start and end times decide.
+        return (
+            self.turned_on
+            and (self.starts is None or self.starts <= time.time())
+            and (self.until is None or self.until > time.time())
+        )
 
     @property
     def ran_out(self) -> bool:
-        return self.turned_on and not self.on
+        return self.turned_on and self.until is not None and self.until <= time.time()
+
+    def seconds_to_start(self) -> float | None:
+        """Until a scheduled window starts, or None when none is still to come."""
+        if not self.turned_on or self.starts is None:
+            return None
+        ahead = self.starts - time.time()
+        return ahead if ahead > 0 else None
+
+    def next_change(self) -> float:
+        """When ``on`` changes next by the clock alone (a time.time() value)."""
+        now = time.time()
+        if not self.turned_on:
+            return math.inf
+        if self.starts is not None and self.starts > now:
+            return self.starts
+        if self.until is not None and self.until > now:
+            return self.until
+        return math.inf
 
     def seconds_left(self) -> int | None:
         """Until the end of an "on" period, or None when there is none."""
@@ -70,7 +97,11 @@ class SiteState:
         if not isinstance(value, dict) or not isinstance(value.get("on"), bool):
             return None
         return cls(
-            value["on"], value.get("since"), value.get("until"), value.get("by", "")
+            value["on"],
+            value.get("since"),
+            value.get("until"),
+            value.get("by", ""),
+            value.get("starts"),
         )
 
     def record(self) -> dict[str, Any]:
@@ -79,6 +110,7 @@ class SiteState:
             "since": self.since,
             "until": self.until,
             "by": self.by,
+            "starts": self.starts,
         }
 
 
@@ -108,6 +140,8 @@ class SiteSwitch:
     def __init__(self) -> None:
         self.known: SiteState | None = None
         self.read_at = -math.inf
+        # The time.monotonic() at which the known state's start or end comes.
+        self.change_at = math.inf
         self.was_on = False
         self.record_missing = False
 
@@ -133,9 +167,12 @@ class SiteSwitch:
 
     def due(self) -> bool:
         # Requests that come while a read is under way read too, rather than
-        # go on with a state older than the refresh interval.
+        # go on with a state older than the refresh interval. At a start or
+        # an end, read again: the change is logged and the audit bit follows
+        # at once, and a cancellation made just now is seen.
         refresh = CONF.cache_refresh
-        return time.monotonic() - self.read_at >= refresh
+        now = time.monotonic()
+        return now - self.read_at >= refresh or now >= self.change_at
 
     def take(self, value: Any) -> SiteState:
         """Take a value just read from (or written to) the cache as the state."""
@@ -185,17 +222,23 @@ class SiteSwitch:
     def settle(self, state: SiteState) -> None:
         on = state.on
         if on != self.was_on:
-            logger.info("Site read-only mode is now %s%s", on_off(state), ended(state))
+            logger.info(
+                "Site read-only mode is now %s%s", on_off(state), changed_by(state)
+            )
         self.was_on = on
         self.known = state
         recompute()
+        # The wall clock's change time, as a monotonic one: what due() reads.
+        self.change_at = time.monotonic() + (state.next_change() - time.time())
         # Only now: a thread that finds the state fresh must also find it new.
         self.read_at = time.monotonic()
 
-    def turn_on(self, seconds: float | None) -> SiteState:
+    def turn_on(self, seconds: float | None, starts: float | None = None) -> SiteState:
+        """Turn it on now, or from ``starts`` (a time.time() value); for ``seconds``."""
         now = time.time()
-        until = None if seconds is None else now + seconds
-        return self.store(SiteState(True, now, until, operator()))
+        begins = now if starts is None else starts
+        until = None if seconds is None else begins + seconds
+        return self.store(SiteState(True, now, until, operator(), starts))
 
     def turn_off(self) -> SiteState:
         return self.store(SiteState(False, time.time(), None, operator()))
@@ -230,9 +273,16 @@ def operator() -> str:
     return f"{os_user()}@{socket.gethostname()}"
 
 
-def ended(state: SiteState) -> str:
+def changed_by(state: SiteState) -> str:
+    """What made the state change by the clock, for the log: a start or an end."""
     if state.ran_out and state.until is not None:
         return f": the period set by {state.by} ended at {shown(state.until)}"
+    if state.on and state.starts is not None:
+        end = "`read_only off`" if state.until is None else shown(state.until)
+        return (
+            f": the window scheduled by {state.by} started at {shown(state.starts)}, "
+            f"until {end}"
+        )
     return ""
 
 

@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,16 @@ WRONG = {
             "default, 60, applies."
         ),
         60,
+    ),
+    "DJANGO_READ_ONLY_ANNOUNCE_AHEAD": (
+        "3600",
+        (
+            "DJANGO_READ_ONLY_ANNOUNCE_AHEAD is '3600'; it must be a number of "
+            "seconds above 0, or a datetime.timedelta above 0. Write, for example, "
+            "DJANGO_READ_ONLY_ANNOUNCE_AHEAD = 3600. Until then its default, 86400, "
+            "applies."
+        ),
+        86400,
     ),
     "DJANGO_READ_ONLY_EXEMPT_PATHS": (
         "admin/",
@@ -309,3 +320,34 @@ def test_read_before_the_app_is_ready_loads_every_setting() -> None:
         assert early.warn_only is False
     with pytest.raises(AttributeError):
         getattr(early, "no_such_setting")  # noqa: B009
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(90, 90), (0.5, 0.5), (timedelta(hours=2), 7200), (timedelta(days=3), 259200)],
+)
+def test_announce_ahead_takes_seconds_or_a_timedelta(
+    value: object, seconds: float
+) -> None:
+    with override_settings(DJANGO_READ_ONLY_ANNOUNCE_AHEAD=value):
+        assert CONF.announce_ahead == seconds
+    assert CONF.announce_ahead == 86400
+
+
+@pytest.mark.parametrize("value", [timedelta(0), timedelta(minutes=-5), 0, "1 day"])
+def test_announce_ahead_that_is_no_lead_time(
+    value: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.ERROR, "readonly_scopes"),
+        override_settings(DJANGO_READ_ONLY_ANNOUNCE_AHEAD=value),
+    ):
+        assert CONF.announce_ahead == 86400
+    assert [record.getMessage() for record in caplog.records] == [
+        (
+            f"Invalid setting: DJANGO_READ_ONLY_ANNOUNCE_AHEAD is {value!r}; it must "
+            "be a number of seconds above 0, or a datetime.timedelta above 0. Write, "
+            "for example, DJANGO_READ_ONLY_ANNOUNCE_AHEAD = 86400. Until then its "
+            "default, 86400, applies."
+        )
+    ]

@@ -213,6 +213,16 @@ def test_an_operators_switch_is_left_alone() -> None:
     assert SWITCH.read_record() == mine
 
 
+@override_settings(DJANGO_READ_ONLY_DATABASE_SWITCH=True)
+def test_an_operators_window_to_come_is_left_alone() -> None:
+    """Turning the switch on now would replace the record, and the window with it."""
+    window = SWITCH.turn_on(1800, starts=time.time() + 3600)
+    DATABASE.refused("default", "error 1290")
+    assert SWITCH.read_record() == window
+    # The process itself is read-only all the same.
+    assert apply(SWITCH.current()).on
+
+
 @override_settings(
     DJANGO_READ_ONLY_DATABASE_SWITCH=True,
     DJANGO_READ_ONLY_CACHE="dummy",

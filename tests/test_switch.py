@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -45,7 +46,13 @@ def test_on_and_off_are_both_records() -> None:
     assert SiteSwitch().current() == state
     assert AUDIT.on is True
     off = SWITCH.turn_off()
-    assert records() == {"on": False, "since": off.since, "until": None, "by": off.by}
+    assert records() == {
+        "on": False,
+        "since": off.since,
+        "until": None,
+        "by": off.by,
+        "starts": None,
+    }
     assert off.since is not None
     assert before <= off.since <= time.time()
     assert not SiteSwitch().current().on
@@ -371,3 +378,149 @@ def test_the_log_does_not_blame_an_unset_variable(
         "Write ran while read-only mode is configured, allowed by the default "
         "(DJANGO_READ_ONLY is unset or empty), on database 'default': INSERT"
     )
+
+
+def test_a_window_is_kept_in_the_record_and_is_off_until_it_starts() -> None:
+    before = time.time()
+    state = SWITCH.turn_on(1800, starts=before + 3600)
+    assert records()["starts"] == before + 3600
+    assert records()["until"] == before + 3600 + 1800
+    assert records()["since"] >= before
+    assert not state.on
+    assert not state.ran_out
+    assert state.seconds_left() is None
+    ahead = state.seconds_to_start()
+    assert ahead is not None
+    assert 3599 < ahead <= 3600
+    assert SiteSwitch().current() == state
+    assert AUDIT.on is False
+    assert not SWITCH.turn_off().on
+    assert SWITCH.read_record() == SWITCH.known
+    assert records()["starts"] is None
+
+
+@pytest.mark.parametrize(
+    ("record", "on", "ran_out", "changes_in"),
+    [
+        # Started a minute ago, for an hour.
+        ({"on": True, "starts": -60, "until": 3540}, True, False, 3540),
+        ({"on": True, "starts": -60}, True, False, None),
+        # Ended a second ago.
+        ({"on": True, "starts": -60, "until": -1}, False, True, None),
+        ({"on": True, "starts": 60, "until": 120}, False, False, 60),
+        ({"on": True, "starts": 60}, False, False, 60),
+        ({"on": False, "starts": 60}, False, False, None),
+        ({"on": True}, True, False, None),
+    ],
+)
+def test_what_a_window_means_now(
+    record: dict[str, Any], on: bool, ran_out: bool, changes_in: float | None
+) -> None:
+    now = time.time()
+    shifted = {
+        key: now + value if key in ("starts", "until") else value
+        for key, value in record.items()
+    }
+    state = SiteState.from_record(shifted)
+    assert state is not None
+    assert state.on is on
+    assert state.ran_out is ran_out
+    change = state.next_change()
+    if changes_in is None:
+        assert change == math.inf
+    else:
+        assert change == pytest.approx(now + changes_in)
+
+
+@contextmanager
+def counted_reads() -> Iterator[list[str]]:
+    """The keys the switch's cache is asked for, while the block runs."""
+    reads: list[str] = []
+    original = caches["default"].get
+
+    def get(key: str, *args: Any) -> Any:
+        reads.append(key)
+        return original(key, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(caches["default"], "get", get)
+        yield reads
+
+
+def poll(condition: Any, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the deadline"
+        time.sleep(0.005)
+
+
+@override_settings(DJANGO_READ_ONLY_CACHE_REFRESH=3600)
+@pytest.mark.parametrize("method", ["current", "acurrent"])
+def test_a_window_starts_and_ends_by_the_clock_between_refreshes(
+    method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    start = time.time() + 0.3
+    state = SWITCH.turn_on(0.3, starts=start)
+    assert not SWITCH.current().on
+
+    def now_on() -> bool:
+        current = read_without_refresh(SWITCH, method)
+        return current.on
+
+    # The state turns by the clock; the audit bit at the read that follows.
+    with counted_reads() as reads, caplog.at_level(logging.INFO, "readonly_scopes"):
+        poll(lambda: now_on() and audited())
+        assert time.time() >= start
+        poll(lambda: not now_on() and not audited())
+        assert state.until is not None
+        assert time.time() >= state.until
+    # Read again at the start and at the end only, not at each of the polls.
+    assert 2 <= len(reads) <= 6
+    by = state.by
+    assert [m.split(" at ")[0] for m in caplog.messages] == [
+        f"Site read-only mode is now on: the window scheduled by {by} started",
+        f"Site read-only mode is now off: the period set by {by} ended",
+    ]
+
+
+def audited() -> bool:
+    """Whether writes that run are logged: the bit the guard reads."""
+    return AUDIT.on
+
+
+def read_without_refresh(switch: SiteSwitch, method: str) -> SiteState:
+    function = getattr(switch, method)
+    return async_to_sync(function)() if method == "acurrent" else function()  # type: ignore[no-any-return]
+
+
+@override_settings(DJANGO_READ_ONLY_CACHE_REFRESH=3600)
+def test_a_window_starts_and_ends_while_the_cache_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = SWITCH.turn_on(0.5, starts=time.time() + 0.2)
+    assert not SWITCH.current().on
+    with cache_down(), caplog.at_level(logging.INFO, "readonly_scopes"):
+        poll(lambda: SWITCH.current().on)
+        poll(lambda: not SWITCH.current().on)
+    changes = [m for m in caplog.messages if m.startswith("Site read-only mode is")]
+    assert len(changes) == 2
+    assert changes[0].startswith(
+        f"Site read-only mode is now on: the window scheduled by {state.by} started "
+    )
+    assert caplog.messages[0].startswith("Could not read the site read-only switch")
+
+
+def test_an_open_ended_window_is_logged_with_no_end(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    switch = SiteSwitch()
+    caches["default"].set(
+        KEY, {"on": True, "since": 0.0, "starts": time.time() - 1, "by": "ops@h"}
+    )
+    with caplog.at_level(logging.INFO, "readonly_scopes"):
+        assert switch.current().on
+    [message] = caplog.messages
+    assert message.startswith(
+        "Site read-only mode is now on: the window scheduled by ops@h started at "
+    )
+    assert message.endswith(", until `read_only off`")

@@ -8,15 +8,22 @@ server in another process; and a broken exemption function in such a server.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -274,3 +281,160 @@ def test_a_broken_exemption_in_a_real_server(tmp_path: Path) -> None:
         "AttributeError: 'AnonymousUser' object has no attribute 'is_maintainer'" in log
     )
     assert "x" not in site.names()
+
+
+CHICAGO = ZoneInfo("America/Chicago")  # Django's default TIME_ZONE: the servers'.
+
+
+class Seen(NamedTuple):
+    """One look at a server: a banner and a POST, between two readings of the clock."""
+
+    before: float
+    after: float
+    banner: str
+    status: int
+    retry_after: str | None
+    name: str
+
+
+def look(site: Site, name: str) -> Seen:
+    before = time.time()
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{site.port}/banner/", timeout=60
+    ) as response:
+        banner = response.read().decode().strip()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{site.port}/items/",
+        data=urllib.parse.urlencode({"name": name}).encode(),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, retry_after = response.status, None
+    except urllib.error.HTTPError as error:
+        with error:
+            status, retry_after = error.code, error.headers["Retry-After"]
+    return Seen(before, time.time(), banner, status, retry_after, name)
+
+
+def watch_window(site: Site, until: datetime) -> list[Seen]:
+    """Look at the server until a look that began after the window's end."""
+    end = until.timestamp()
+    deadline = time.monotonic() + (end - time.time()) + 15
+    seen = [look(site, "w0")]
+    while seen[-1].before < end:
+        assert time.monotonic() < deadline, seen[-3:]
+        time.sleep(0.05)
+        seen.append(look(site, f"w{len(seen)}"))
+    return seen
+
+
+def check_window(
+    site: Site,
+    seen: list[Seen],
+    starts: datetime,
+    until: datetime,
+    lead: float | None = None,
+) -> None:
+    """What each look saw, by where both its clock readings fall."""
+    start, end = starts.timestamp(), until.timestamp()
+    announce_from = -math.inf if lead is None else start - lead
+    announced = (
+        f"WRITABLE (read-only from {starts.isoformat()} until {until.isoformat()})"
+    )
+    phases = set()
+    for look in seen:
+        if look.after < announce_from:
+            phases.add("ahead")
+            assert (look.banner, look.status) == ("WRITABLE", 200), look
+        elif look.before >= announce_from and look.after < start:
+            phases.add("announced")
+            assert (look.banner, look.status) == (announced, 200), look
+        elif look.before >= start and look.after < end:
+            phases.add("inside")
+            assert look.banner == f"READ-ONLY until {until.isoformat()}", look
+            assert look.status == 503, look
+            assert look.retry_after is not None
+            # Counting down to the end, not DJANGO_READ_ONLY_RETRY_AFTER's 60.
+            assert 1 <= int(look.retry_after) <= math.ceil(end - look.before), look
+        elif look.before >= end:
+            phases.add("after")
+            assert (look.banner, look.status) == ("WRITABLE", 200), look
+    # Each phase seen: with a lead time, also before the announcement.
+    expected = {"announced", "inside", "after"} | (set() if lead is None else {"ahead"})
+    assert phases >= expected, phases
+    written = site.names()
+    assert {look.name for look in seen if look.status == 200} <= written
+    assert not {look.name for look in seen if look.status == 503} & written
+    log = site.log.read_text()
+    assert log.count("Site read-only mode is now on: the window scheduled by ") == 1
+    assert log.count("Site read-only mode is now off: the period set by ") == 1
+
+
+def test_a_window_scheduled_ahead_in_redis(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    lead = 1.5
+    site = redis_site(tmp_path, redis_server, READONLY_SCOPES_LIVE_ANNOUNCE=str(lead))
+    with running(site, "wsgi"):
+        # A naive time, in the servers' (and the command's) TIME_ZONE, not UTC,
+        # with time for the command to return before the announcement.
+        starts = datetime.fromtimestamp(time.time() + lead + 2.5, CHICAGO)
+        until = starts + timedelta(seconds=1)
+        output = site.manage(
+            "read_only", "on", "--at", starts.replace(tzinfo=None).isoformat(),
+            "--for", "1",
+        )  # fmt: skip
+        assert output.startswith("Site read-only mode is OFF until the window ")
+        seen = watch_window(site, until)
+    check_window(site, seen, starts, until, lead)
+
+
+def test_a_window_scheduled_ahead_in_the_database_cache(tmp_path: Path) -> None:
+    site = Site(tmp_path, READONLY_SCOPES_LIVE_CACHE="database")
+    site.manage("migrate", "--run-syncdb", "-v", "0")
+    site.manage("createcachetable")
+    with running(site, "wsgi"):
+        starts = datetime.fromtimestamp(time.time() + 2.5, timezone.utc)
+        until = starts + timedelta(seconds=1)
+        # From the recommended read-only operator shell.
+        site.manage(
+            "read_only", "on", "--at", starts.isoformat().replace("+00:00", "Z"),
+            "--for", "1", DJANGO_READ_ONLY="1",
+        )  # fmt: skip
+        seen = watch_window(site, until)
+    # Announced from the start (within the default day), shown in TIME_ZONE.
+    check_window(site, seen, starts.astimezone(CHICAGO), until.astimezone(CHICAGO))
+
+
+def test_off_cancels_a_window_before_it_starts(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    site = redis_site(tmp_path, redis_server)
+    with running(site, "wsgi"):
+        # A mistyped time: an error, an exit status, and no record stored.
+        done = subprocess.run(
+            [sys.executable, "-m", "django", "read_only", "on", "--at", "22.00"],
+            env=site.env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 1
+        assert done.stderr.startswith("CommandError: --at '22.00' is not a time. ")
+        assert "for example --at 20" in done.stderr
+        with redis_server.client() as client:
+            assert client.keys("*") == []
+        # Time for two commands before the start.
+        starts = datetime.fromtimestamp(time.time() + 4, CHICAGO)
+        site.manage("read_only", "on", "--at", starts.isoformat(), "--for", "60")
+        assert "(read-only from " in look(site, "scheduled").banner
+        output = site.manage("read_only", "off")
+        assert time.time() < starts.timestamp(), "too slow to test a cancellation"
+        assert "\nIt cancels the window scheduled by " in output
+        # Past the start, by a few refresh intervals.
+        end = starts.timestamp() + 3 * REFRESH
+        seen = [look(site, "c0")]
+        while seen[-1].before < end:
+            time.sleep(0.05)
+            seen.append(look(site, f"c{len(seen)}"))
+    assert {(look.banner, look.status) for look in seen} == {("WRITABLE", 200)}
+    assert "now on" not in site.log.read_text()
