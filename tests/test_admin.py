@@ -446,3 +446,23 @@ def test_a_project_admin_template_that_extends_the_admin_keeps_the_banner(
     page = html(staff_read_only, "/admin/")
     assert '<div id="site-name">Our shop</div>' in page
     assert VIEW_ONLY_BANNER in page
+
+
+def test_the_admin_announces_a_window_to_come() -> None:
+    starts = now() + datetime.timedelta(hours=2)
+    SWITCH.turn_on(1800, starts=starts.timestamp())
+    try:
+        page = html(Client(), "/admin/login/")
+    finally:
+        SWITCH.turn_off()
+    shown = "%-d %b %Y, %H:%M %Z"
+    [announcement] = re.findall(
+        r'id="read-only-site">\s*<li class="info">([^<]*)<', page
+    )
+    assert announcement == (
+        f"The site will be read-only from {localtime(starts).strftime(shown)} until "
+        f"{localtime(starts + datetime.timedelta(minutes=30)).strftime(shown)}: "
+        "changes cannot be saved then."
+    )
+    # The login form itself stays: the site is writable until the window starts.
+    assert 'type="submit"' in page
