@@ -75,7 +75,6 @@ class Watch:
                 f"(from {attempt.where})"
                 for attempt in self.attempts
             ),
-            "Each was blocked: the code that sent it got ReadOnlyError.",
         ]
         failure = failure_class("\n".join(lines))
         # For tests that inspect them, and for an enclosing no_writes(), which
