@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
+import unittest
 
 import pytest
 from django.apps import apps
@@ -87,6 +88,19 @@ class MarkedTestCase(TestCase):
 
     def tearDown(self) -> None:
         assert writes_allowed()
+
+
+class MarkedUnittestCase(unittest.TestCase):
+    # Run by pytest's own unittest support, not pytest-django's.
+    @pytest.mark.read_only
+    def test_a_marked_unittest_method_runs_inside(self) -> None:
+        assert not writes_allowed()
+
+
+class MarkedAsyncTestCase(unittest.IsolatedAsyncioTestCase):
+    @pytest.mark.read_only
+    async def test_a_marked_coroutine_method_runs_inside(self) -> None:
+        assert not writes_allowed()
 
 
 def run_inside(pytester: pytest.Pytester, *args: str) -> dict[str, pytest.TestReport]:
