@@ -14,6 +14,9 @@ from readonly_scopes.flag import load_flag
 from readonly_scopes.state import FLAG
 from readonly_scopes.switch import SWITCH
 
+# pytest's own fixture for running pytest, for the plugin's tests.
+pytest_plugins = ["pytester"]
+
 BACKENDS = {
     "sqlite": ("default", None),
     "postgresql": ("postgresql", "POSTGRES_HOST"),
