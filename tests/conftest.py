@@ -24,14 +24,6 @@ BACKENDS = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _environment_without_flag() -> None:
-    # A developer's shell may export DJANGO_READ_ONLY; the suite must not
-    # inherit it, or creating the test databases would be blocked.
-    os.environ.pop("DJANGO_READ_ONLY", None)
-    load_flag()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("DJANGO_READ_ONLY", raising=False)
