@@ -245,12 +245,15 @@ def test_the_iso_forms_at_takes(
 
 @pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Kolkata", "UTC"])
 @pytest.mark.parametrize("hours", [2, -2])
-def test_hh_mm_is_the_next_such_time(zone: str, hours: int) -> None:
+def test_hh_mm_is_the_next_such_time(
+    zone: str, hours: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Today when it is still to come, else tomorrow; in the current time zone."""
+    # A fixed now, far from any change of daylight saving time in these zones.
+    now = datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(django_timezone, "now", lambda: now)
     with override_settings(TIME_ZONE=zone):
-        wall = datetime.now(ZoneInfo(zone)).replace(
-            tzinfo=None, second=0, microsecond=0
-        )
+        wall = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         at = wall + timedelta(hours=hours)
         run("on", "--at", f"{at:%H:%M}", "--for", "1h")
     if at <= wall:
