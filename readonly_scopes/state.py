@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import NamedTuple
 
+from django.conf import settings
+
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
 UNSET_SOURCE = "the default (DJANGO_READ_ONLY is unset or empty)"
@@ -50,21 +52,73 @@ class ProcessFlag:
     ``writes_pass``, so that the guard needs one context lookup and one
     attribute to let a statement through. ``readonly_scopes.flag.set_flag()``
     is what changes it.
+
+    ``read_only`` holds for every database but those in ``exceptions``, which
+    are the other way round, each with what made it so: per-database flags
+    (``DJANGO_READ_ONLY = ["replica"]``, ``disable_writes(using=...)``) cost
+    the guard's fast path only while one is in force.
     """
 
-    __slots__ = ("configured", "source", "writes_pass")
+    __slots__ = ("configured", "exceptions", "read_only", "source", "writes_pass")
+
+    exceptions: dict[str, str]
 
     def __init__(self) -> None:
         self.writes_pass = True
+        self.read_only = False
+        self.exceptions = {}
         self.source = "the default"
         self.configured = False
 
-    def set(self, read_only: bool, source: str, *, configured: bool = False) -> None:
-        self.writes_pass = not read_only
-        self.source = source
+    def set(
+        self,
+        read_only: bool,
+        source: str,
+        *,
+        configured: bool = False,
+        using: frozenset[str] | None = None,
+    ) -> None:
+        """
+        Block or allow writes on the databases ``using`` names, or on every
+        one. The configuration sets the whole flag: the databases it does not
+        name are writable.
+        """
+        if using is None:
+            exceptions: dict[str, str] = {}
+            self.read_only = read_only
+            self.source = source
+        elif configured:
+            exceptions = dict.fromkeys(using, source) if read_only else {}
+            self.read_only = False
+            self.source = source
+        else:
+            # A new dict, never a changed one: other threads read it meanwhile.
+            exceptions = dict(self.exceptions)
+            for alias in using:
+                if read_only is self.read_only:
+                    exceptions.pop(alias, None)
+                else:
+                    exceptions[alias] = source
+        self.exceptions = exceptions
+        self.writes_pass = not self.read_only and not exceptions
         if configured:
-            self.configured = read_only
+            self.configured = not self.writes_pass
             recompute()
+
+    def blocks(self, alias: str | None) -> bool:
+        """Whether the flag blocks writes on ``alias`` (None: one it does not name)."""
+        return self.read_only is not (alias in self.exceptions)
+
+    def source_on(self, alias: str | None) -> str:
+        """What made the flag block or allow writes on ``alias``."""
+        return self.source if alias is None else self.exceptions.get(alias, self.source)
+
+    def read_only_aliases(self) -> str:
+        """The databases the flag makes read-only, as messages say it."""
+        names = ", ".join(map(repr, sorted(self.exceptions)))
+        if not self.read_only:
+            return f"only {names}" if names else "none"
+        return f"every database but {names}" if names else "every database"
 
 
 FLAG = ProcessFlag()
@@ -154,11 +208,22 @@ class Activation:
     # Whether the guard may let writes through without looking further: only
     # while open. Kept apart from allows_writes for the guard's speed.
     writes_pass: bool
+    # The databases it decides for; None: every one. A class attribute here,
+    # so that entering a scope for every database sets nothing more.
+    aliases: frozenset[str] | None = None
 
     @property
     def origin(self) -> Origin:
         where = self.where
         return where if isinstance(where, Origin) else Origin.of(*where)
+
+
+class AliasActivation(Activation):
+    """An entry into a scope for some databases only: never ``writes_pass``."""
+
+    __slots__ = ("aliases",)
+
+    aliases: frozenset[str]
 
 
 current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
@@ -183,25 +248,55 @@ class Decision:
     ended_scope: Activation | None
 
 
-def decide() -> Decision:
+def decide(using: str | None = None) -> Decision:
+    """
+    The state for a statement on the database ``using`` in this context;
+    None stands for a database that no per-database scope or flag names.
+    """
     ended_scope = None
     link = current_activation.get()
     while isinstance(link, Activation):
-        if link.open:
-            return Decision(link.allows_writes, link, ended_scope)
-        if ended_scope is None and link.allows_writes:
-            ended_scope = link
+        aliases = link.aliases
+        if aliases is None or using in aliases:
+            if link.open:
+                return Decision(link.allows_writes, link, ended_scope)
+            if ended_scope is None and link.allows_writes:
+                ended_scope = link
         link = link.parent
-    return Decision(link.writes_pass, None, ended_scope)
+    return Decision(not FLAG.blocks(using), None, ended_scope)
 
 
-def writes_allowed() -> bool:
-    """Return whether writes are allowed in the current thread or coroutine."""
-    # What decide() says, without building a Decision: the backstop asks for
-    # every statement it covers and every change of scope.
+def allowed_on(alias: str) -> bool:
+    """
+    What decide(alias) says, without building a Decision: the backstop asks
+    for every statement it covers and every change of scope.
+    """
     link = current_activation.get()
     while isinstance(link, Activation):
         if link.open:
-            return link.allows_writes
+            aliases = link.aliases
+            if aliases is None or alias in aliases:
+                return link.allows_writes
         link = link.parent
-    return link.writes_pass
+    return link.writes_pass or not FLAG.blocks(alias)
+
+
+def writes_allowed(using: str | None = None) -> bool:
+    """
+    Return whether writes are allowed in the current thread or coroutine: on
+    the database ``using``, or without it on every database.
+    """
+    if using is not None:
+        return allowed_on(using)
+    link = current_activation.get()
+    while isinstance(link, Activation):
+        if link.open:
+            if link.aliases is None:
+                return link.allows_writes
+            break
+        link = link.parent
+    else:
+        if not FLAG.exceptions:
+            return link.writes_pass
+    # Some database is decided on its own: ask for each.
+    return all(allowed_on(alias) for alias in settings.DATABASES)
