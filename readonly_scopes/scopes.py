@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from types import CodeType
-from typing import Any, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
@@ -126,8 +126,12 @@ class Scope:
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         activation = current_activation.get()
-        if type(activation) is not Activation or activation.owner is not self:
+        # The process flag's owner is None: this is also the check that an
+        # activation, of any kind, is innermost.
+        if activation.owner is not self:
             raise self.out_of_order()
+        if TYPE_CHECKING:
+            assert isinstance(activation, Activation)
         # close(), written out: one call less on the way out of every block.
         activation.open = activation.writes_pass = False
         current_activation.reset(activation.token)
@@ -212,12 +216,6 @@ class AliasScope(Scope):
                 raise
         return activation
 
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        activation = current_activation.get()
-        if type(activation) is not AliasActivation or activation.owner is not self:
-            raise self.out_of_order()
-        self.close(activation)
-
 
 def scope_for(allows_writes: bool, name: str, using: object) -> AliasScope:
     """The scope ``name(using=...)`` for the databases ``using`` names."""
@@ -274,10 +272,12 @@ def temp_writes(*, using: Using = None) -> Scope: ...
 
 
 @overload
-def temp_writes(func: F, /) -> F: ...
+def temp_writes(func: F, /, *, using: Using = None) -> F: ...
 
 
-def temp_writes(func: F | None = None, /, *, using: Using = None) -> Scope | F:
+# ``using`` is keyword-only in the signatures above, and positional-or-keyword
+# here: a keyword-only parameter costs every ``with temp_writes():`` a slower call.
+def temp_writes(func: F | None = None, /, using: Using = None) -> Scope | F:
     """
     Allow writes in the current thread or coroutine, whatever the process flag
     says: on every database, or on those ``using`` names (an alias or a tuple
@@ -297,10 +297,12 @@ def read_only(*, using: Using = None) -> Scope: ...
 
 
 @overload
-def read_only(func: F, /) -> F: ...
+def read_only(func: F, /, *, using: Using = None) -> F: ...
 
 
-def read_only(func: F | None = None, /, *, using: Using = None) -> Scope | F:
+# ``using`` is keyword-only in the signatures above, and positional-or-keyword
+# here: a keyword-only parameter costs every ``with read_only():`` a slower call.
+def read_only(func: F | None = None, /, using: Using = None) -> Scope | F:
     """
     Block writes in the current thread or coroutine, even if the process flag
     allows them: on every database, or on those ``using`` names (an alias or

@@ -62,6 +62,8 @@ class ProcessFlag:
     __slots__ = ("configured", "exceptions", "read_only", "source", "writes_pass")
 
     exceptions: dict[str, str]
+    # As an activation's: the scope that entered it, here none.
+    owner: None = None
 
     def __init__(self) -> None:
         self.writes_pass = True

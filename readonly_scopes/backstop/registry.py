@@ -95,13 +95,14 @@ def follow_exit(ended: Activation) -> None:
     if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
         ended_on = ended.aliases
         for alias, mode in THREAD.by_alias.items():
-            if alias not in COVERAGE.aliases:
+            # A scope for some databases changed nothing on the others.
+            if alias not in COVERAGE.aliases or (
+                ended_on is not None and alias not in ended_on
+            ):
                 continue
             read_only = not allowed_on(alias)
             switch(mode, read_only, lazily=not read_only)
-            if read_only or not mode.read_only:
-                continue
-            if ended_on is None or alias in ended_on:
+            if not read_only and mode.read_only:
                 mode.left_read_only_by(f"{ended.kind} entered at {ended.origin}")
 
 
