@@ -178,3 +178,14 @@ def test_the_banner_says_whether_the_databases_refuse_writes_too() -> None:
                 "DJANGO_READ_ONLY_ENFORCE), so the raw driver connection can write."
             )
     assert "backstop" not in status_line(ipython=False)
+
+
+def test_a_read_only_setting_for_some_databases_covers_those_only(
+    other_alias: str,
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=[other_alias]):
+        assert COVERAGE.aliases == frozenset({other_alias})
+        # The setting for the backstop still decides when given.
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
+            assert COVERAGE.aliases == frozenset(settings.DATABASES)
+    assert COVERAGE.on is False
