@@ -86,7 +86,7 @@ def explain(decision: Decision, alias: str) -> tuple[str, str]:
         )
         allowing = "temp_writes()" if scope.aliases is None else temp_writes_on(alias)
         remedy = f"run it inside `with {allowing}:` within that block, or outside it"
-    elif FLAG.exceptions:
+    elif FLAG.per_alias:
         reason = (
             f"Writes are disabled on database {alias!r} by {FLAG.source_on(alias)}, "
             f"which makes {FLAG.read_only_aliases()} read-only for the whole process."
@@ -140,8 +140,8 @@ def flag_remedies(alias: str | None = None) -> list[str]:
     return remedies
 
 
-def allowed_by(decision: Decision) -> str:
-    """What let writes through, for the log."""
+def allowed_by(decision: Decision, alias: str) -> str:
+    """What let writes through on ``alias``, for the log."""
     if decision.decided_by is not None:
         return f"{decision.decided_by.kind} entered at {decision.decided_by.origin}"
-    return FLAG.source
+    return FLAG.source_on(alias)

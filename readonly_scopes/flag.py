@@ -26,11 +26,11 @@ def set_flag(
     messages and the log; ``configured`` marks the value the configuration
     asks for, which decides whether writes that run are logged.
     """
-    before = FLAG.read_only, set(FLAG.exceptions)
+    before = FLAG.read_only, FLAG.unlike_the_rest()
     FLAG.set(read_only, source, configured=configured, using=using)
     follow()
-    if (FLAG.read_only, set(FLAG.exceptions)) != before:
-        if FLAG.exceptions or using is not None:
+    if (FLAG.read_only, FLAG.unlike_the_rest()) != before:
+        if FLAG.per_alias:
             # Which databases the flag blocks now that it changed.
             source = f"{source}, which makes {FLAG.read_only_aliases()} read-only"
         audit.flag_changed(read_only, source)

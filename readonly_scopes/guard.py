@@ -27,6 +27,7 @@ from readonly_scopes.sql.verdicts import is_read, verdicts_for, why_blocked
 from readonly_scopes.state import (
     AUDIT,
     EXTRA_WORK,
+    FLAG,
     Decision,
     allowed_on,
     current_activation,
@@ -78,14 +79,18 @@ def run_allowed(
     execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """Run a statement in a context that allows writes, noting writes if asked."""
-    if AUDIT.on and audit.logger.isEnabledFor(logging.INFO):
-        connection: BaseDatabaseWrapper = context["connection"]
+    connection: BaseDatabaseWrapper = context["connection"]
+    # Noted where the configuration makes the database read-only.
+    configured_on = FLAG.configured_on
+    if (
+        AUDIT.on or (configured_on is not None and connection.alias in configured_on)
+    ) and audit.logger.isEnabledFor(logging.INFO):
         text = statement_text(sql, connection)
         if text is None or not is_read(text, connection.vendor, params is not None):
             audit.allowed_write(
                 shown_statement(text, sql),
                 connection.alias,
-                allowed_by(decide(connection.alias)),
+                allowed_by(decide(connection.alias), connection.alias),
             )
     return in_step(execute, sql, params, many, context, False)
 

@@ -53,24 +53,34 @@ class ProcessFlag:
     attribute to let a statement through. ``readonly_scopes.flag.set_flag()``
     is what changes it.
 
-    ``read_only`` holds for every database but those in ``exceptions``, which
-    are the other way round, each with what made it so: per-database flags
-    (``DJANGO_READ_ONLY = ["replica"]``, ``disable_writes(using=...)``) cost
-    the guard's fast path only while one is in force.
+    ``read_only`` holds for every database but those in ``per_alias``, each
+    set on its own since (``DJANGO_READ_ONLY = ["replica"]``,
+    ``disable_writes(using=...)``), with what set it. A flag for some
+    databases costs the guard's fast path only while it blocks one.
     """
 
-    __slots__ = ("configured", "exceptions", "read_only", "source", "writes_pass")
+    __slots__ = (
+        "configured",
+        "configured_on",
+        "per_alias",
+        "read_only",
+        "source",
+        "writes_pass",
+    )
 
-    exceptions: dict[str, str]
+    per_alias: dict[str, tuple[bool, str]]
+
     # As an activation's: the scope that entered it, here none.
     owner: None = None
 
     def __init__(self) -> None:
         self.writes_pass = True
         self.read_only = False
-        self.exceptions = {}
+        self.per_alias = {}
         self.source = "the default"
         self.configured = False
+        # The databases the configuration makes read-only when it names some.
+        self.configured_on: frozenset[str] | None = None
 
     def set(
         self,
@@ -85,39 +95,43 @@ class ProcessFlag:
         one. The configuration sets the whole flag: the databases it does not
         name are writable.
         """
-        if using is None:
-            exceptions: dict[str, str] = {}
-            self.read_only = read_only
+        if using is None or configured:
+            self.read_only = read_only and using is None
             self.source = source
-        elif configured:
-            exceptions = dict.fromkeys(using, source) if read_only else {}
-            self.read_only = False
-            self.source = source
-        else:
             # A new dict, never a changed one: other threads read it meanwhile.
-            exceptions = dict(self.exceptions)
-            for alias in using:
-                if read_only is self.read_only:
-                    exceptions.pop(alias, None)
-                else:
-                    exceptions[alias] = source
-        self.exceptions = exceptions
-        self.writes_pass = not self.read_only and not exceptions
+            per_alias = dict.fromkeys(using or (), (read_only, source))
+        else:
+            per_alias = {**self.per_alias, **dict.fromkeys(using, (read_only, source))}
+        self.per_alias = per_alias
+        self.writes_pass = not self.read_only and not any(
+            blocked for blocked, _ in per_alias.values()
+        )
         if configured:
             self.configured = not self.writes_pass
+            self.configured_on = using if self.configured else None
             recompute()
 
     def blocks(self, alias: str | None) -> bool:
         """Whether the flag blocks writes on ``alias`` (None: one it does not name)."""
-        return self.read_only is not (alias in self.exceptions)
+        own = self.per_alias.get(alias) if alias is not None else None
+        return self.read_only if own is None else own[0]
 
     def source_on(self, alias: str | None) -> str:
         """What made the flag block or allow writes on ``alias``."""
-        return self.source if alias is None else self.exceptions.get(alias, self.source)
+        own = self.per_alias.get(alias) if alias is not None else None
+        return self.source if own is None else own[1]
+
+    def unlike_the_rest(self) -> frozenset[str]:
+        """The databases the flag treats otherwise than every other one."""
+        return frozenset(
+            alias
+            for alias, (blocked, _) in self.per_alias.items()
+            if blocked is not self.read_only
+        )
 
     def read_only_aliases(self) -> str:
         """The databases the flag makes read-only, as messages say it."""
-        names = ", ".join(map(repr, sorted(self.exceptions)))
+        names = ", ".join(map(repr, sorted(self.unlike_the_rest())))
         if not self.read_only:
             return f"only {names}" if names else "none"
         return f"every database but {names}" if names else "every database"
@@ -145,12 +159,13 @@ class Derived:
         recompute()
 
 
-# Writes that run are logged while read-only mode is configured: by
-# DJANGO_READ_ONLY here, by the site switch where it is kept.
-AUDIT = Derived(lambda: FLAG.configured)
+# Writes that run are logged while read-only mode is configured for every
+# database: by DJANGO_READ_ONLY here, by the site switch where it is kept.
+AUDIT = Derived(lambda: FLAG.configured and FLAG.configured_on is None)
 # A statement that runs with writes allowed needs more than running: the audit
-# log, or the backstop bringing the database in step (added by the backstop).
-EXTRA_WORK = Derived(lambda: AUDIT.on)
+# log (for every database, or those DJANGO_READ_ONLY names), or the backstop
+# bringing the database in step (added by the backstop).
+EXTRA_WORK = Derived(lambda: AUDIT.on, lambda: FLAG.configured_on is not None)
 
 
 def recompute() -> None:
@@ -298,7 +313,7 @@ def writes_allowed(using: str | None = None) -> bool:
             break
         link = link.parent
     else:
-        if not FLAG.exceptions:
+        if not FLAG.per_alias:
             return link.writes_pass
     # Some database is decided on its own: ask for each.
     return all(allowed_on(alias) for alias in settings.DATABASES)

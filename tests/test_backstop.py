@@ -489,8 +489,9 @@ def test_turning_the_backstop_off_gives_connections_their_writes_back(
     assert total(counter) == 1
 
 
+@pytest.mark.parametrize("per_database", [False, True])
 def test_a_scope_whose_database_switch_fails_is_not_left_open(
-    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch, per_database: bool
 ) -> None:
     counter.ensure_connection()
     backstop = mode_of(counter)
@@ -501,7 +502,7 @@ def test_a_scope_whose_database_switch_fails_is_not_left_open(
     monkeypatch.setattr(
         type(backstop), "send", lambda self, statement: broken(statement)
     )
-    scope = read_only()
+    scope = read_only(using=counter.alias) if per_database else read_only()
     with pytest.raises(DatabaseError, match="connection lost"):
         scope.__enter__()
     monkeypatch.undo()
