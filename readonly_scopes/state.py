@@ -8,6 +8,11 @@ There are two layers:
 * Scopes: a chain of activations held in a ``ContextVar``. The innermost
   activation that is still open decides; with none open, the process flag does.
 
+Both may be for some databases only (``using=``). A statement is decided for
+its database: the innermost open activation for that database, or for every
+one, decides; then the flag for that database. Activations and a flag for
+some databases never let the guard's fast path (``writes_pass``) through.
+
 Because the chain lives in a ``ContextVar``, an open scope is visible in:
 
 * code the block calls or awaits;
