@@ -198,6 +198,7 @@ class AliasScope(Scope):
         object.__setattr__(self, "aliases", aliases)
 
     def open(self, where: tuple[CodeType, int] | Origin) -> Activation:
+        # Scope.open with the databases, written out for the same reason.
         activation: AliasActivation = new(AliasActivation)
         activation.allows_writes = self.allows_writes
         activation.writes_pass = False
