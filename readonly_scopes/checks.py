@@ -10,7 +10,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from readonly_scopes.backstop.coverage import COVERAGE
-from readonly_scopes.conf import CONF, problems
+from readonly_scopes.conf import CONF, problems, read_only_problem
 
 MIDDLEWARE = "readonly_scopes.middleware.ReadOnlySiteMiddleware"
 AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -26,6 +26,11 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         Error(problem.what(), hint=problem.fix(), id="readonly_scopes.E001")
         for problem in problems()
     ]
+    read_only = read_only_problem()
+    if read_only is not None:
+        messages.append(
+            Error(read_only.what(), hint=read_only.fix(), id="readonly_scopes.E001")
+        )
     messages += check_cache() + check_exempt_callable() + check_middleware_order()
     messages += check_cache_timeouts() + check_safe_methods()
     return messages

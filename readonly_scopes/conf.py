@@ -9,13 +9,15 @@ a web process, where system checks do not run, says so too; the system check
 ``readonly_scopes.E001`` reports the same problems.
 
 ``DJANGO_READ_ONLY_ENFORCE`` is the backstop's to parse (it names databases).
+``DJANGO_READ_ONLY`` has a rule of its own below, as it falls back to the
+environment variable and fails closed.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -361,16 +363,96 @@ class Conf:
 CONF = Conf()
 
 
-def read_only_configuration() -> tuple[bool, str]:
+class ReadOnlyConfiguration(NamedTuple):
+    """What DJANGO_READ_ONLY asks for."""
+
+    read_only: bool
+    # The databases it makes read-only, the others writable; None: every one.
+    using: frozenset[str] | None
+    source: str
+
+
+READ_ONLY_EXPECTED = (
+    "True, False or a list of database aliases, the keys of DATABASES, to make "
+    "only those read-only"
+)
+
+
+def read_only_configuration() -> ReadOnlyConfiguration:
     """
     What DJANGO_READ_ONLY says, and where it was found: the setting wins
     whenever it exists, even when it is falsy, so that a project can force
-    writes on regardless of the environment; any value counts by its truth, as
-    in django-read-only.
+    writes on regardless of the environment. A list (or tuple, or set) of
+    aliases makes those databases read-only; any other value counts by its
+    truth, as in django-read-only. The environment variable has no form for
+    some databases: any non-empty value already means every one.
     """
     value = getattr(settings, "DJANGO_READ_ONLY", UNSET)
-    if value is not UNSET:
-        return bool(value), SETTING_SOURCE
-    value = os.environ.get("DJANGO_READ_ONLY", "")
-    # An empty value is no value: the log must not blame the variable.
-    return bool(value), ENVIRONMENT_SOURCE if value else UNSET_SOURCE
+    if value is UNSET:
+        value = os.environ.get("DJANGO_READ_ONLY", "")
+        # An empty value is no value: the log must not blame the variable.
+        return ReadOnlyConfiguration(
+            bool(value), None, ENVIRONMENT_SOURCE if value else UNSET_SOURCE
+        )
+    if not isinstance(value, (list, tuple, set, frozenset)) or not value:
+        return ReadOnlyConfiguration(bool(value), None, SETTING_SOURCE)
+    found = read_only_problem()
+    if found is not None:
+        audit.invalid_setting(str(found))
+        if found.unknown is None:
+            # Not aliases at all: it asked for read-only mode somewhere, so
+            # every database, rather than none, until it is fixed.
+            return ReadOnlyConfiguration(True, None, SETTING_SOURCE)
+    known = frozenset(value) & frozenset(settings.DATABASES)
+    return ReadOnlyConfiguration(bool(known), known or None, SETTING_SOURCE)
+
+
+class ReadOnlyProblem(NamedTuple):
+    """A list in DJANGO_READ_ONLY that does not name databases only."""
+
+    value: Collection[object]
+    # The names that are not in DATABASES; None when the list is not all names.
+    unknown: list[str] | None
+
+    def what(self) -> str:
+        aliases = ", ".join(map(repr, sorted(settings.DATABASES)))
+        if self.unknown is None:
+            return (
+                f"DJANGO_READ_ONLY is {self.value!r}; it must be {READ_ONLY_EXPECTED} "
+                f"({aliases})."
+            )
+        return (
+            f"DJANGO_READ_ONLY names {', '.join(map(repr, self.unknown))}, which "
+            f"{'is' if len(self.unknown) == 1 else 'are'} not in DATABASES "
+            f"({aliases})."
+        )
+
+    def fix(self) -> str:
+        known = [
+            alias
+            for alias in self.value
+            if isinstance(alias, str) and alias in settings.DATABASES
+        ]
+        example = known or [next(iter(settings.DATABASES))]
+        until = (
+            "every database is read-only"
+            if self.unknown is None
+            else "only the databases it names that exist are read-only"
+        )
+        return (
+            f"Write, for example, DJANGO_READ_ONLY = {example!r}. Until then, {until}."
+        )
+
+    def __str__(self) -> str:
+        return f"{self.what()} {self.fix()}"
+
+
+def read_only_problem() -> ReadOnlyProblem | None:
+    """What is wrong with a list in DJANGO_READ_ONLY, for the log and the checks."""
+    value = getattr(settings, "DJANGO_READ_ONLY", None)
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return None
+    if not all(isinstance(alias, str) and alias for alias in value):
+        return ReadOnlyProblem(value, None)
+    unknown = sorted(alias for alias in value if alias not in settings.DATABASES)
+    return ReadOnlyProblem(value, unknown) if unknown else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
+from readonly_scopes.aliases import shown
 from readonly_scopes.backstop.coverage import COVERAGE
 from readonly_scopes.state import writes_allowed
 
@@ -46,6 +49,15 @@ def mode_line(ipython: bool) -> str:
         if ipython:
             how += " or %read_only on"
         return f"readonly_scopes: database writes are ALLOWED. Block them with {how}."
+    blocked = [alias for alias in settings.DATABASES if not writes_allowed(alias)]
+    if len(blocked) < len(settings.DATABASES):
+        using = f"using={blocked[0]!r}" if len(blocked) == 1 else "using=..."
+        return (
+            f"readonly_scopes: database writes are BLOCKED on {shown(blocked)} "
+            "(read-only), and allowed on the other databases. Allow them with "
+            f"readonly_scopes.enable_writes({using}), or for one block with "
+            f"`with readonly_scopes.temp_writes({using}):`."
+        )
     how = "readonly_scopes.enable_writes()"
     if ipython:
         how += " or %read_only off"

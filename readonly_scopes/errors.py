@@ -35,7 +35,7 @@ def shown_statement(text: str | None, sql: object) -> str:
 def blocked_error(
     text: str | None, sql: object, alias: str, decision: Decision, why: str = ""
 ) -> ReadOnlyError:
-    reason, remedy = explain(decision)
+    reason, remedy = explain(decision, alias)
     why = f"It is not shown to be a read: {why}.\n" if why else ""
     return ReadOnlyError(
         f"Write blocked on database {alias!r}: {shown_statement(text, sql)}\n"
@@ -54,7 +54,7 @@ def refused_error(
     """The error for a write the database itself refused in its read-only mode."""
     shown = shown_statement(text, sql)
     if not decision.allows_writes:
-        reason, remedy = explain(decision)
+        reason, remedy = explain(decision, alias)
         return ReadOnlyError(
             f"Write refused by database {alias!r} itself, in the read-only mode "
             f"the backstop put it in (DJANGO_READ_ONLY_ENFORCE): {shown}\n"
@@ -76,14 +76,22 @@ def refused_error(
     )
 
 
-def explain(decision: Decision) -> tuple[str, str]:
-    if decision.decided_by is not None:
+def explain(decision: Decision, alias: str) -> tuple[str, str]:
+    """Why a write on ``alias`` is blocked, and how to allow it."""
+    scope = decision.decided_by
+    if scope is not None:
         reason = (
-            f"It ran inside {decision.decided_by.kind} entered at "
-            f"{decision.decided_by.origin}, which blocks writes whatever the "
-            "process-wide flag says."
+            f"It ran inside {scope.kind} entered at {scope.origin}, which blocks "
+            "writes whatever the process-wide flag says."
         )
-        remedy = "run it inside `with temp_writes():` within that block, or outside it"
+        allowing = "temp_writes()" if scope.aliases is None else temp_writes_on(alias)
+        remedy = f"run it inside `with {allowing}:` within that block, or outside it"
+    elif FLAG.per_alias:
+        reason = (
+            f"Writes are disabled on database {alias!r} by {FLAG.source_on(alias)}, "
+            f"which makes {FLAG.read_only_aliases()} read-only for the whole process."
+        )
+        remedy = ", or ".join(flag_remedies(alias))
     else:
         reason = f"Writes are disabled for the whole process by {FLAG.source}."
         remedy = ", or ".join(flag_remedies())
@@ -102,24 +110,38 @@ def explain(decision: Decision) -> tuple[str, str]:
     return reason, remedy
 
 
-def flag_remedies() -> list[str]:
+def temp_writes_on(alias: str) -> str:
+    return f"temp_writes(using={alias!r})"
+
+
+def flag_remedies(alias: str | None = None) -> list[str]:
+    """How to allow writes the flag blocks: on every database, or on ``alias``."""
+    if alias is None:
+        using, allowing = "", "temp_writes()"
+    else:
+        using, allowing = f"using={alias!r}", temp_writes_on(alias)
     remedies = [
-        "call readonly_scopes.enable_writes() for the whole process",
-        "wrap the code in `with readonly_scopes.temp_writes():` for one block",
+        f"call readonly_scopes.enable_writes({using}) for the whole process",
+        f"wrap the code in `with readonly_scopes.{allowing}:` for one block",
     ]
+    source = FLAG.source_on(alias)
     if MAGIC.loaded:
         remedies.append("run `%read_only off`")
-    if FLAG.source == ENVIRONMENT_SOURCE:
+    if source == ENVIRONMENT_SOURCE:
         remedies.append("run the command as `DJANGO_READ_ONLY= <command>`")
-    elif FLAG.source == SETTING_SOURCE:
-        remedies.append("set DJANGO_READ_ONLY = False in your settings")
-    elif FLAG.source == SHELL_READ_ONLY_SOURCE:
+    elif source == SETTING_SOURCE:
+        remedies.append(
+            "set DJANGO_READ_ONLY = False in your settings"
+            if alias is None or FLAG.read_only
+            else f"take {alias!r} out of DJANGO_READ_ONLY in your settings"
+        )
+    elif source == SHELL_READ_ONLY_SOURCE:
         remedies.append("start the shell with --writes")
     return remedies
 
 
-def allowed_by(decision: Decision) -> str:
-    """What let writes through, for the log."""
+def allowed_by(decision: Decision, alias: str) -> str:
+    """What let writes through on ``alias``, for the log."""
     if decision.decided_by is not None:
         return f"{decision.decided_by.kind} entered at {decision.decided_by.origin}"
-    return FLAG.source
+    return FLAG.source_on(alias)

@@ -196,7 +196,7 @@ def watch(
     except DatabaseError as error:
         how = refusal(error)
         # Refused where writes were allowed: the database's doing, not ours.
-        if how is not None and writes_allowed():
+        if how is not None and writes_allowed(context["connection"].alias):
             DATABASE.refused(context["connection"].alias, how)
         raise
 

@@ -27,10 +27,11 @@ from readonly_scopes.sql.verdicts import is_read, verdicts_for, why_blocked
 from readonly_scopes.state import (
     AUDIT,
     EXTRA_WORK,
+    FLAG,
     Decision,
+    allowed_on,
     current_activation,
     decide,
-    writes_allowed,
 )
 
 Guard = Callable[[Execute, Any, Any, bool, dict[str, Any]], Any]
@@ -78,12 +79,18 @@ def run_allowed(
     execute: Execute, sql: Any, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
     """Run a statement in a context that allows writes, noting writes if asked."""
-    if AUDIT.on and audit.logger.isEnabledFor(logging.INFO):
-        connection: BaseDatabaseWrapper = context["connection"]
+    connection: BaseDatabaseWrapper = context["connection"]
+    # Noted where the configuration makes the database read-only.
+    configured_on = FLAG.configured_on
+    if (
+        AUDIT.on or (configured_on is not None and connection.alias in configured_on)
+    ) and audit.logger.isEnabledFor(logging.INFO):
         text = statement_text(sql, connection)
         if text is None or not is_read(text, connection.vendor, params is not None):
             audit.allowed_write(
-                shown_statement(text, sql), connection.alias, allowed_by(decide())
+                shown_statement(text, sql),
+                connection.alias,
+                allowed_by(decide(connection.alias), connection.alias),
             )
     return in_step(execute, sql, params, many, context, False)
 
@@ -94,13 +101,14 @@ def check_other(
     """
     Let through what the quick checks could not: writes where a scope has
     ended and the state around it allows them, reads that are not plain
-    strings, and writes to allowed tables. Log and raise for anything else,
-    or only log in warn-only mode.
+    strings, writes to allowed tables, and writes on a database that a scope
+    for other databases does not cover. Log and raise for anything else, or
+    only log in warn-only mode.
     """
-    decision = decide()
+    connection: BaseDatabaseWrapper = context["connection"]
+    decision = decide(connection.alias)
     if decision.allows_writes:
         return run_allowed(execute, sql, params, many, context)
-    connection: BaseDatabaseWrapper = context["connection"]
     text = statement_text(sql, connection)
     vendor, with_params = connection.vendor, params is not None
     session = session_for(connection)
@@ -129,7 +137,7 @@ def watched(text: str | None, sql: Any, alias: str, decision: Decision) -> bool:
     when the one that blocked it lets it run after all.
     """
     run = False
-    for activation, watcher in watchers_around():
+    for activation, watcher in watchers_around(alias):
         decided = activation is decision.decided_by
         lets_run = watcher(BlockedWrite(shown_statement(text, sql), alias, decided))
         run = run or (decided and lets_run)
@@ -154,7 +162,7 @@ def in_step(
     if connection.alias not in COVERAGE.aliases:
         return execute(sql, params, many, context)
     if read_only is None:
-        read_only = not writes_allowed()
+        read_only = not allowed_on(connection.alias)
     try:
         return mode_of(connection).run(
             execute, sql, params, many, context, read_only, writes
@@ -164,7 +172,7 @@ def in_step(
             statement_text(sql, connection),
             sql,
             connection.alias,
-            decide(),
+            decide(connection.alias),
             refusal.stuck,
         ) from refusal.driver_error
 

@@ -186,7 +186,9 @@ async def achunks_within(
 
 
 def site_read_only(state: SiteState) -> bool:
-    return state.on or not FLAG.writes_pass
+    # A flag for some databases only (DJANGO_READ_ONLY = ["replica"]) leaves
+    # the site as it is.
+    return state.on or FLAG.read_only
 
 
 def needs_user() -> bool:

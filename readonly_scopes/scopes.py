@@ -1,6 +1,7 @@
 """
 ``temp_writes()`` and ``read_only()``: scopes for the current thread or
-coroutine that work with ``with``, ``async with`` and as decorators.
+coroutine that work with ``with``, ``async with`` and as decorators, for
+every database or (``using=``) for some.
 """
 
 from __future__ import annotations
@@ -10,13 +11,20 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from types import CodeType
-from typing import Any, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast, overload
 
 from asgiref.sync import iscoroutinefunction
 
+from readonly_scopes.aliases import Using, named_aliases, using_text
 from readonly_scopes.backstop import follow, follow_exit
 from readonly_scopes.backstop.coverage import COVERAGE
-from readonly_scopes.state import Activation, Origin, caller_origin, current_activation
+from readonly_scopes.state import (
+    Activation,
+    AliasActivation,
+    Origin,
+    caller_origin,
+    current_activation,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +66,8 @@ class Scope:
     allows_writes: bool
     kind: str
     watcher: Watcher | None
+    # The databases it applies to; None: every one (see AliasScope).
+    aliases: frozenset[str] | None = None
 
     def __init__(
         self, allows_writes: bool, kind: str, watcher: Watcher | None = None
@@ -107,14 +117,21 @@ class Scope:
         caller = get_frame(1)
         self.open((caller.f_code, caller.f_lasti))
 
+    def out_of_order(self) -> RuntimeError:
+        return RuntimeError(
+            f"{self.kind} was exited without being the innermost open scope of "
+            "this context. Enter and exit scopes in nested order, in the same "
+            "thread or task."
+        )
+
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         activation = current_activation.get()
-        if type(activation) is not Activation or activation.owner is not self:
-            raise RuntimeError(
-                f"{self.kind} was exited without being the innermost open scope of "
-                "this context. Enter and exit scopes in nested order, in the same "
-                "thread or task."
-            )
+        # The process flag's owner is None: this is also the check that an
+        # activation, of any kind, is innermost.
+        if activation.owner is not self:
+            raise self.out_of_order()
+        if TYPE_CHECKING:
+            assert isinstance(activation, Activation)
         # close(), written out: one call less on the way out of every block.
         activation.open = activation.writes_pass = False
         current_activation.reset(activation.token)
@@ -159,13 +176,65 @@ class Scope:
         return cast(F, run)
 
 
-def watchers_around() -> list[tuple[Activation, Watcher]]:
-    """The open activations around this context whose scope watches, innermost first."""
+class AliasScope(Scope):
+    """
+    A scope for some databases only: statements on the others run as if it
+    were not there. Its activations never let the guard's fast path through,
+    since what the others allow is decided further out, and may change.
+    """
+
+    __slots__ = ("aliases",)
+
+    aliases: frozenset[str]
+
+    def __init__(
+        self,
+        allows_writes: bool,
+        kind: str,
+        aliases: frozenset[str],
+        watcher: Watcher | None = None,
+    ) -> None:
+        super().__init__(allows_writes, kind, watcher)
+        object.__setattr__(self, "aliases", aliases)
+
+    def open(self, where: tuple[CodeType, int] | Origin) -> Activation:
+        # Scope.open with the databases, written out for the same reason.
+        activation: AliasActivation = new(AliasActivation)
+        activation.allows_writes = self.allows_writes
+        activation.writes_pass = False
+        activation.aliases = self.aliases
+        activation.kind = self.kind
+        activation.open = True
+        activation.owner = self
+        activation.where = where
+        activation.parent = current_activation.get()
+        activation.token = current_activation.set(activation)
+        if COVERAGE.on:
+            try:
+                follow()
+            except BaseException:
+                self.close(activation)
+                raise
+        return activation
+
+
+def scope_for(allows_writes: bool, name: str, using: object) -> AliasScope:
+    """The scope ``name(using=...)`` for the databases ``using`` names."""
+    aliases = named_aliases(using, f"{name}()")
+    return AliasScope(allows_writes, f"{name}({using_text(aliases)})", aliases)
+
+
+def watchers_around(alias: str) -> list[tuple[Activation, Watcher]]:
+    """
+    The open activations around this context whose scope watches writes on
+    ``alias``, innermost first.
+    """
     found = []
     link = current_activation.get()
     while isinstance(link, Activation):
         watcher = cast(Scope, link.owner).watcher
-        if link.open and watcher is not None:
+        aliases = link.aliases
+        if link.open and watcher is not None and (aliases is None or alias in aliases):
             found.append((link, watcher))
         link = link.parent
     return found
@@ -188,44 +257,62 @@ def check_decoratable(func: object, kind: str) -> None:
             f"generator runs. Use `with {kind}:` inside the generator instead."
         )
     if not callable(func):
+        hint = (
+            f" To name databases, write {kind[:-2]}(using={func!r})."
+            if isinstance(func, str)
+            else ""
+        )
         raise TypeError(
             f"{kind} decorates functions and coroutine functions, not {func!r}. "
-            f"Use `@{kind}`, `with {kind}:` or `async with {kind}:`."
+            f"Use `@{kind}`, `with {kind}:` or `async with {kind}:`.{hint}"
         )
 
 
 @overload
-def temp_writes() -> Scope: ...
+def temp_writes(*, using: Using = None) -> Scope: ...
 
 
 @overload
-def temp_writes(func: F, /) -> F: ...
+def temp_writes(func: F, /, *, using: Using = None) -> F: ...
 
 
-def temp_writes(func: F | None = None, /) -> Scope | F:
+# ``using`` is keyword-only in the signatures above, and positional-or-keyword
+# here: a keyword-only parameter costs every ``with temp_writes():`` a slower call.
+def temp_writes(func: F | None = None, /, using: Using = None) -> Scope | F:
     """
     Allow writes in the current thread or coroutine, whatever the process flag
-    says. Use as ``with``, ``async with``, ``@temp_writes()`` or ``@temp_writes``.
+    says: on every database, or on those ``using`` names (an alias or a tuple
+    of them). Use as ``with``, ``async with``, ``@temp_writes()``,
+    ``@temp_writes(using="replica")`` or ``@temp_writes``.
     """
     if func is None:
-        return TEMP_WRITES
-    return TEMP_WRITES.decorate(func, caller_origin(1))
+        if using is None:
+            return TEMP_WRITES
+        return scope_for(True, "temp_writes", using)
+    scope = TEMP_WRITES if using is None else scope_for(True, "temp_writes", using)
+    return scope.decorate(func, caller_origin(1))
 
 
 @overload
-def read_only() -> Scope: ...
+def read_only(*, using: Using = None) -> Scope: ...
 
 
 @overload
-def read_only(func: F, /) -> F: ...
+def read_only(func: F, /, *, using: Using = None) -> F: ...
 
 
-def read_only(func: F | None = None, /) -> Scope | F:
+# ``using`` is keyword-only in the signatures above, and positional-or-keyword
+# here: a keyword-only parameter costs every ``with read_only():`` a slower call.
+def read_only(func: F | None = None, /, using: Using = None) -> Scope | F:
     """
     Block writes in the current thread or coroutine, even if the process flag
-    allows them. Use as ``with``, ``async with``, ``@read_only()`` or
-    ``@read_only``.
+    allows them: on every database, or on those ``using`` names (an alias or
+    a tuple of them). Use as ``with``, ``async with``, ``@read_only()``,
+    ``@read_only(using="replica")`` or ``@read_only``.
     """
     if func is None:
-        return READ_ONLY
-    return READ_ONLY.decorate(func, caller_origin(1))
+        if using is None:
+            return READ_ONLY
+        return scope_for(False, "read_only", using)
+    scope = READ_ONLY if using is None else scope_for(False, "read_only", using)
+    return scope.decorate(func, caller_origin(1))

@@ -8,6 +8,11 @@ There are two layers:
 * Scopes: a chain of activations held in a ``ContextVar``. The innermost
   activation that is still open decides; with none open, the process flag does.
 
+Both may be for some databases only (``using=``). A statement is decided for
+its database: the innermost open activation for that database, or for every
+one, decides; then the flag for that database. Activations and a flag for
+some databases never let the guard's fast path (``writes_pass``) through.
+
 Because the chain lives in a ``ContextVar``, an open scope is visible in:
 
 * code the block calls or awaits;
@@ -35,6 +40,8 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import NamedTuple
 
+from django.conf import settings
+
 SETTING_SOURCE = "the DJANGO_READ_ONLY setting"
 ENVIRONMENT_SOURCE = "the DJANGO_READ_ONLY environment variable"
 UNSET_SOURCE = "the default (DJANGO_READ_ONLY is unset or empty)"
@@ -50,21 +57,89 @@ class ProcessFlag:
     ``writes_pass``, so that the guard needs one context lookup and one
     attribute to let a statement through. ``readonly_scopes.flag.set_flag()``
     is what changes it.
+
+    ``read_only`` holds for every database but those in ``per_alias``, each
+    set on its own since (``DJANGO_READ_ONLY = ["replica"]``,
+    ``disable_writes(using=...)``), with what set it. A flag for some
+    databases costs the guard's fast path only while it blocks one.
     """
 
-    __slots__ = ("configured", "source", "writes_pass")
+    __slots__ = (
+        "configured",
+        "configured_on",
+        "per_alias",
+        "read_only",
+        "source",
+        "writes_pass",
+    )
+
+    per_alias: dict[str, tuple[bool, str]]
+
+    # As an activation's: the scope that entered it, here none.
+    owner: None = None
 
     def __init__(self) -> None:
         self.writes_pass = True
+        self.read_only = False
+        self.per_alias = {}
         self.source = "the default"
         self.configured = False
+        # The databases the configuration makes read-only when it names some.
+        self.configured_on: frozenset[str] | None = None
 
-    def set(self, read_only: bool, source: str, *, configured: bool = False) -> None:
-        self.writes_pass = not read_only
-        self.source = source
+    def set(
+        self,
+        read_only: bool,
+        source: str,
+        *,
+        configured: bool = False,
+        using: frozenset[str] | None = None,
+    ) -> None:
+        """
+        Block or allow writes on the databases ``using`` names, or on every
+        one. The configuration sets the whole flag: the databases it does not
+        name are writable.
+        """
+        if using is None or configured:
+            self.read_only = read_only and using is None
+            self.source = source
+            # A new dict, never a changed one: other threads read it meanwhile.
+            per_alias = dict.fromkeys(using or (), (read_only, source))
+        else:
+            per_alias = {**self.per_alias, **dict.fromkeys(using, (read_only, source))}
+        self.per_alias = per_alias
+        self.writes_pass = not self.read_only and not any(
+            blocked for blocked, _ in per_alias.values()
+        )
         if configured:
-            self.configured = read_only
+            self.configured = not self.writes_pass
+            self.configured_on = using if self.configured else None
             recompute()
+
+    def blocks(self, alias: str | None) -> bool:
+        """Whether the flag blocks writes on ``alias`` (None: one it does not name)."""
+        own = self.per_alias.get(alias) if alias is not None else None
+        return self.read_only if own is None else own[0]
+
+    def source_on(self, alias: str | None) -> str:
+        """What made the flag block or allow writes on ``alias``."""
+        own = self.per_alias.get(alias) if alias is not None else None
+        return self.source if own is None else own[1]
+
+    def unlike_the_rest(self) -> frozenset[str]:
+        """The databases the flag treats otherwise than every other one."""
+        return frozenset(
+            alias
+            for alias, (blocked, _) in self.per_alias.items()
+            if blocked is not self.read_only
+        )
+
+    def read_only_aliases(self) -> str:
+        """The databases the flag makes read-only, as messages say it."""
+        names = ", ".join(map(repr, sorted(self.unlike_the_rest())))
+        if not self.read_only:
+            return f"only {names}" if names else "none"
+        return f"every database but {names}" if names else "every database"
 
 
 FLAG = ProcessFlag()
@@ -89,12 +164,13 @@ class Derived:
         recompute()
 
 
-# Writes that run are logged while read-only mode is configured: by
-# DJANGO_READ_ONLY here, by the site switch where it is kept.
-AUDIT = Derived(lambda: FLAG.configured)
+# Writes that run are logged while read-only mode is configured for every
+# database: by DJANGO_READ_ONLY here, by the site switch where it is kept.
+AUDIT = Derived(lambda: FLAG.configured and FLAG.configured_on is None)
 # A statement that runs with writes allowed needs more than running: the audit
-# log, or the backstop bringing the database in step (added by the backstop).
-EXTRA_WORK = Derived(lambda: AUDIT.on)
+# log (for every database, or those DJANGO_READ_ONLY names), or the backstop
+# bringing the database in step (added by the backstop).
+EXTRA_WORK = Derived(lambda: AUDIT.on, lambda: FLAG.configured_on is not None)
 
 
 def recompute() -> None:
@@ -154,11 +230,22 @@ class Activation:
     # Whether the guard may let writes through without looking further: only
     # while open. Kept apart from allows_writes for the guard's speed.
     writes_pass: bool
+    # The databases it decides for; None: every one. A class attribute here,
+    # so that entering a scope for every database sets nothing more.
+    aliases: frozenset[str] | None = None
 
     @property
     def origin(self) -> Origin:
         where = self.where
         return where if isinstance(where, Origin) else Origin.of(*where)
+
+
+class AliasActivation(Activation):
+    """An entry into a scope for some databases only: never ``writes_pass``."""
+
+    __slots__ = ("aliases",)
+
+    aliases: frozenset[str]
 
 
 current_activation: ContextVar[Activation | ProcessFlag] = ContextVar(
@@ -183,25 +270,55 @@ class Decision:
     ended_scope: Activation | None
 
 
-def decide() -> Decision:
+def decide(using: str | None = None) -> Decision:
+    """
+    The state for a statement on the database ``using`` in this context;
+    None stands for a database that no per-database scope or flag names.
+    """
     ended_scope = None
     link = current_activation.get()
     while isinstance(link, Activation):
-        if link.open:
-            return Decision(link.allows_writes, link, ended_scope)
-        if ended_scope is None and link.allows_writes:
-            ended_scope = link
+        aliases = link.aliases
+        if aliases is None or using in aliases:
+            if link.open:
+                return Decision(link.allows_writes, link, ended_scope)
+            if ended_scope is None and link.allows_writes:
+                ended_scope = link
         link = link.parent
-    return Decision(link.writes_pass, None, ended_scope)
+    return Decision(not FLAG.blocks(using), None, ended_scope)
 
 
-def writes_allowed() -> bool:
-    """Return whether writes are allowed in the current thread or coroutine."""
-    # What decide() says, without building a Decision: the backstop asks for
-    # every statement it covers and every change of scope.
+def allowed_on(alias: str) -> bool:
+    """
+    What decide(alias) says, without building a Decision: the backstop asks
+    for every statement it covers and every change of scope.
+    """
     link = current_activation.get()
     while isinstance(link, Activation):
         if link.open:
-            return link.allows_writes
+            aliases = link.aliases
+            if aliases is None or alias in aliases:
+                return link.allows_writes
         link = link.parent
-    return link.writes_pass
+    return link.writes_pass or not FLAG.blocks(alias)
+
+
+def writes_allowed(using: str | None = None) -> bool:
+    """
+    Return whether writes are allowed in the current thread or coroutine: on
+    the database ``using``, or without it on every database.
+    """
+    if using is not None:
+        return allowed_on(using)
+    link = current_activation.get()
+    while isinstance(link, Activation):
+        if link.open:
+            if link.aliases is None:
+                return link.allows_writes
+            break
+        link = link.parent
+    else:
+        if not FLAG.per_alias:
+            return link.writes_pass
+    # Some database is decided on its own: ask for each.
+    return all(allowed_on(alias) for alias in settings.DATABASES)

@@ -74,6 +74,17 @@ def postgresql() -> str:
     return configured_alias("postgresql")
 
 
+def beside(alias: str) -> str:
+    """Another configured database than ``alias``, for per-database scopes."""
+    return configured_alias("postgresql") if alias == "default" else "default"
+
+
+@pytest.fixture
+def other_alias() -> str:
+    """A second database beside "default"."""
+    return beside("default")
+
+
 @pytest.fixture
 def probe(alias: str) -> Iterator[Any]:
     """A connection with the tables the SQL corpus uses."""

@@ -151,3 +151,31 @@ def test_a_safe_method_write_is_one_warning_naming_request_view_and_sql(
             ),
         ),
     ]
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_writes_are_noted_where_the_configuration_makes_the_database_read_only(
+    caplog: pytest.LogCaptureFixture, other_alias: str
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=[other_alias]):
+        assert FLAG.configured_on == frozenset({other_alias})
+        with caplog.at_level(logging.INFO, "readonly_scopes"):
+            Item.objects.create(name="on a writable database")  # not noted
+            with temp_writes(using=other_alias):
+                Item.objects.using(other_alias).create(name="fix")
+            enable_writes(using=other_alias)
+            Item.objects.using(other_alias).create(name="again")
+    messages = [message for _, message in records(caplog)]
+    assert messages[0].startswith(
+        "Write ran while read-only mode is configured, allowed by "
+        f"temp_writes(using={other_alias!r}) entered at {HERE}:"
+    )
+    assert f"on database {other_alias!r}: INSERT INTO" in messages[0]
+    assert messages[1].startswith(
+        f"Writes enabled by enable_writes(using={other_alias!r}) called at"
+    )
+    assert messages[2].startswith(
+        "Write ran while read-only mode is configured, allowed by "
+        f"enable_writes(using={other_alias!r}) called at {HERE}:"
+    )
+    assert len(messages) == 3

@@ -36,6 +36,7 @@ from readonly_scopes.backstop import bring_in_step
 from readonly_scopes.backstop.modes import PostgreSQLMode
 from readonly_scopes.backstop.registry import mode_of
 from readonly_scopes.guard import in_step
+from tests.conftest import beside
 from tests.site_views import database_read_only
 from tests.testapp.models import Item
 
@@ -488,8 +489,9 @@ def test_turning_the_backstop_off_gives_connections_their_writes_back(
     assert total(counter) == 1
 
 
+@pytest.mark.parametrize("per_database", [False, True])
 def test_a_scope_whose_database_switch_fails_is_not_left_open(
-    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch
+    counter: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatch, per_database: bool
 ) -> None:
     counter.ensure_connection()
     backstop = mode_of(counter)
@@ -500,7 +502,7 @@ def test_a_scope_whose_database_switch_fails_is_not_left_open(
     monkeypatch.setattr(
         type(backstop), "send", lambda self, statement: broken(statement)
     )
-    scope = read_only()
+    scope = read_only(using=counter.alias) if per_database else read_only()
     with pytest.raises(DatabaseError, match="connection lost"):
         scope.__enter__()
     monkeypatch.undo()
@@ -840,3 +842,66 @@ def test_a_connection_that_left_coverage_in_another_thread_is_left_alone(
         covered_no_more.set()
         thread.join(30)
     assert modes == [False]
+
+
+# Scopes and the flag for some databases only.
+
+
+@contextlib.contextmanager
+def counter_on(alias: str) -> Iterator[BaseDatabaseWrapper]:
+    """The one-row table on another database, with the backstop on everywhere."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE rs_counter (n integer)")
+        cursor.execute("INSERT INTO rs_counter (n) VALUES (0)")
+    try:
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
+            yield connection
+    finally:
+        enable_writes()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE rs_counter")
+
+
+def test_a_raw_write_is_refused_on_the_read_only_database_and_lands_on_the_other(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with counter_on(beside(counter.alias)) as other:
+        assert (total(counter), total(other)) == (0, 0)
+        with read_only(using=counter.alias):
+            with pytest.raises(driver_errors()) as excinfo:
+                raw_connection(counter)
+            assert_refused_by_read_only_mode(excinfo.value, counter.vendor)
+            raw_connection(other)
+        disable_writes(using=other.alias)
+        raw_connection(counter)
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(other)
+        assert_refused_by_read_only_mode(excinfo.value, other.vendor)
+        with temp_writes(using=other.alias):
+            raw_connection(other)
+        enable_writes(using=other.alias)
+        raw_connection(other)
+        assert (total(counter), total(other)) == (1, 3)
+
+
+@pytest.mark.parametrize("alias", ["postgresql", "mariadb"], indirect=True)
+def test_a_per_database_scope_that_ended_notes_its_own_database_only(
+    counter: BaseDatabaseWrapper,
+) -> None:
+    with counter_on(beside(counter.alias)) as other:
+        with read_only():
+            assert (total(counter), total(other)) == (0, 0)
+        bring_in_step()
+        with read_only(using=counter.alias):
+            assert total(counter) == 0
+        # Lazily writable again, like a scope for every database.
+        with pytest.raises(driver_errors()) as excinfo:
+            raw_connection(counter)
+        (note,) = excinfo.value.__notes__
+        assert note.startswith(
+            "readonly_scopes: this connection is still read-only from "
+            f"read_only(using={counter.alias!r}) entered at {__file__}:"
+        )
+        raw_connection(other)
+        assert (total(counter), total(other)) == (0, 1)

@@ -178,3 +178,34 @@ def test_the_banner_says_whether_the_databases_refuse_writes_too() -> None:
                 "DJANGO_READ_ONLY_ENFORCE), so the raw driver connection can write."
             )
     assert "backstop" not in status_line(ipython=False)
+
+
+def test_a_read_only_setting_for_some_databases_covers_those_only(
+    other_alias: str,
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=[other_alias]):
+        assert COVERAGE.aliases == frozenset({other_alias})
+        # The setting for the backstop still decides when given.
+        with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
+            assert COVERAGE.aliases == frozenset(settings.DATABASES)
+    assert COVERAGE.on is False
+
+
+def test_the_banner_names_the_databases_a_flag_for_some_makes_read_only(
+    other_alias: str,
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=[other_alias]):
+        assert status_line(ipython=True) == (
+            f"readonly_scopes: database writes are BLOCKED on {other_alias!r} "
+            "(read-only), and allowed on the other databases. Allow them with "
+            f"readonly_scopes.enable_writes(using={other_alias!r}), or for one "
+            f"block with `with readonly_scopes.temp_writes(using={other_alias!r}):`."
+            " The databases refuse writes too, in their own read-only mode "
+            f"(backstop on: {other_alias})."
+        )
+        disable_writes(using="default")
+        assert status_line(ipython=False).startswith(
+            f"readonly_scopes: database writes are BLOCKED on 'default', "
+            f"{other_alias!r} (read-only), and allowed on the other databases. "
+            "Allow them with readonly_scopes.enable_writes(using=...), or"
+        )

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
 
@@ -259,3 +260,41 @@ def test_the_timeout_warning_says_what_to_add() -> None:
         "CACHES['default']: a hung cache then costs at most that many seconds, and "
         "the switch keeps its last known state."
     )
+
+
+def test_a_read_only_setting_for_some_databases_that_exist_passes(
+    other_alias: str,
+) -> None:
+    assert ours(DJANGO_READ_ONLY=["default", other_alias]) == []
+    assert ours(DJANGO_READ_ONLY=True) == []
+
+
+def test_a_read_only_setting_naming_a_database_not_in_databases() -> None:
+    aliases = ", ".join(map(repr, sorted(settings.DATABASES)))
+    assert ours(DJANGO_READ_ONLY=["default", "replcia"]) == [
+        (
+            "readonly_scopes.E001",
+            f"DJANGO_READ_ONLY names 'replcia', which is not in DATABASES ({aliases}).",
+        )
+    ]
+    assert hints(DJANGO_READ_ONLY=("default", "replcia")) == [
+        (
+            "Write, for example, DJANGO_READ_ONLY = ['default']. Until then, only the "
+            "databases it names that exist are read-only."
+        )
+    ]
+
+
+def test_a_read_only_setting_that_is_not_a_list_of_aliases() -> None:
+    [(check, message)] = ours(DJANGO_READ_ONLY=["default", 1])
+    assert check == "readonly_scopes.E001"
+    assert message.startswith(
+        "DJANGO_READ_ONLY is ['default', 1]; it must be True, False or a list of "
+        "database aliases"
+    )
+    assert hints(DJANGO_READ_ONLY=["default", 1]) == [
+        (
+            "Write, for example, DJANGO_READ_ONLY = ['default']. Until then, every "
+            "database is read-only."
+        )
+    ]

@@ -9,9 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
-from readonly_scopes.conf import CONF, Conf
+from readonly_scopes import writes_allowed
+from readonly_scopes.conf import CONF, Conf, read_only_configuration
+from readonly_scopes.state import ENVIRONMENT_SOURCE, FLAG, SETTING_SOURCE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -350,4 +353,100 @@ def test_announce_ahead_that_is_no_lead_time(
             "for example, DJANGO_READ_ONLY_ANNOUNCE_AHEAD = 86400. Until then its "
             "default, 86400, applies."
         )
+    ]
+
+
+# DJANGO_READ_ONLY, which has a rule of its own.
+
+
+def read_only_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.ERROR and record.name == "readonly_scopes"
+    ]
+
+
+@pytest.mark.parametrize("kind", [list, tuple, set, frozenset])
+def test_a_list_of_aliases_makes_only_those_databases_read_only(
+    kind: type, other_alias: str
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=kind([other_alias])):
+        assert read_only_configuration() == (
+            True,
+            frozenset([other_alias]),
+            SETTING_SOURCE,
+        )
+        assert (writes_allowed("default"), writes_allowed(other_alias)) == (True, False)
+        assert FLAG.configured
+    assert writes_allowed(other_alias)
+    assert not FLAG.configured
+
+
+@pytest.mark.parametrize(
+    ("value", "read_only"),
+    [([], False), ((), False), ("yes", True), (1, True), (0, False), (None, False)],
+)
+def test_other_values_count_by_their_truth_for_every_database(
+    value: object, read_only: bool
+) -> None:
+    with override_settings(DJANGO_READ_ONLY=value):
+        assert read_only_configuration() == (read_only, None, SETTING_SOURCE)
+        assert writes_allowed("default") is not read_only
+
+
+def test_the_environment_variable_has_no_form_for_some_databases(
+    monkeypatch: pytest.MonkeyPatch, other_alias: str
+) -> None:
+    # Any non-empty value has always meant every database, an alias too.
+    monkeypatch.setenv("DJANGO_READ_ONLY", other_alias)
+    assert read_only_configuration() == (True, None, ENVIRONMENT_SOURCE)
+
+
+@pytest.mark.parametrize("value", [["default", 5], [""], ("default", None)])
+def test_a_list_that_is_not_of_aliases_is_logged_and_every_database_is_read_only(
+    caplog: pytest.LogCaptureFixture, value: object
+) -> None:
+    with (
+        caplog.at_level(logging.ERROR, "readonly_scopes"),
+        override_settings(DJANGO_READ_ONLY=value),
+    ):
+        assert read_only_configuration() == (True, None, SETTING_SOURCE)
+        assert not writes_allowed("default")
+    aliases = ", ".join(map(repr, sorted(settings.DATABASES)))
+    message = (
+        f"Invalid setting: DJANGO_READ_ONLY is {value!r}; it must be True, False "
+        "or a list of database aliases, the keys of DATABASES, to make only those "
+        f"read-only ({aliases}). Write, for example, DJANGO_READ_ONLY = "
+        "['default']. Until then, every database is read-only."
+    )
+    # Once as the setting changes; once more from the call above.
+    assert read_only_errors(caplog) == [message, message]
+
+
+def test_an_alias_not_in_databases_is_logged_and_the_others_apply(
+    caplog: pytest.LogCaptureFixture, other_alias: str
+) -> None:
+    with caplog.at_level(logging.ERROR, "readonly_scopes"):
+        with override_settings(DJANGO_READ_ONLY=[other_alias, "replcia"]):
+            assert (writes_allowed("default"), writes_allowed(other_alias)) == (
+                True,
+                False,
+            )
+        with override_settings(DJANGO_READ_ONLY=["replcia", "nowhere"]):
+            assert writes_allowed()
+    aliases = ", ".join(map(repr, sorted(settings.DATABASES)))
+    assert read_only_errors(caplog) == [
+        (
+            f"Invalid setting: DJANGO_READ_ONLY names 'replcia', which is not in "
+            f"DATABASES ({aliases}). Write, for example, DJANGO_READ_ONLY = "
+            f"[{other_alias!r}]. Until then, only the databases it names that exist "
+            "are read-only."
+        ),
+        (
+            f"Invalid setting: DJANGO_READ_ONLY names 'nowhere', 'replcia', which "
+            f"are not in DATABASES ({aliases}). Write, for example, "
+            "DJANGO_READ_ONLY = ['default']. Until then, only the databases it "
+            "names that exist are read-only."
+        ),
     ]

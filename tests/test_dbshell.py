@@ -13,9 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from readonly_scopes.db_clients import mysql_read_only, postgresql_read_only
+from tests.conftest import beside
 
 REPO = Path(__file__).resolve().parent.parent
-DBSHELL = [sys.executable, "-m", "django", "dbshell", "--settings=tests.settings"]
+DBSHELL = [sys.executable, "-m", "django", "dbshell"]
 TABLE = "rs_dbshell"
 INSERT = f"INSERT INTO {TABLE} (x) VALUES (1);\n"
 # What each database says about the session's mode, and what it says when it
@@ -61,13 +62,22 @@ def session_mode(output: str) -> str:
 
 
 def dbshell(
-    connection: Any, *args: str, sql: str, environ: dict[str, str] | None = None
+    connection: Any,
+    *args: str,
+    sql: str,
+    environ: dict[str, str] | None = None,
+    settings: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The command as a user runs it, with SQL piped in, on the test database."""
+    """
+    The command as a user runs it, with SQL piped in, on the test database;
+    with the test settings, or those of the module ``settings``.
+    """
     name = str(connection.settings_dict["NAME"])
+    module = "tests.settings" if settings is None else settings.stem
+    path = [str(REPO)] if settings is None else [str(settings.parent), str(REPO)]
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join(path),
         "READONLY_SCOPES_SQLITE_FILE": str(
             connections["default"].settings_dict["NAME"]
         ),
@@ -76,7 +86,7 @@ def dbshell(
         **(environ or {}),
     }
     return subprocess.run(
-        [*DBSHELL, "--database", connection.alias, *args],
+        [*DBSHELL, f"--settings={module}", "--database", connection.alias, *args],
         input=sql,
         capture_output=True,
         text=True,
@@ -199,3 +209,20 @@ def test_the_real_sqlite3_refuses_a_statement_given_as_a_parameter() -> None:
             "dbshell", "--read-only", "--", "CREATE TABLE never_made (x integer)"
         )
     assert "never_made" not in connections["default"].introspection.table_names()
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "another"])
+def test_it_follows_the_flag_of_the_database_it_opens(
+    table: Any, tmp_path: Path, named: bool
+) -> None:
+    listed = table.alias if named else beside(table.alias)
+    settings = tmp_path / "per_database_settings.py"
+    settings.write_text(
+        f"from tests.settings import *  # noqa: F403\nDJANGO_READ_ONLY = [{listed!r}]\n"
+    )
+    shell = dbshell(
+        table, sql=INSERT, environ={"DJANGO_READ_ONLY": ""}, settings=settings
+    )
+    blocked = "readonly_scopes: database writes are BLOCKED in this"
+    assert shell.stderr.startswith(blocked) is named, shell.stderr
+    assert rows(table) == (0 if named else 1)

@@ -99,3 +99,41 @@ def test_every_caller_brings_the_backstop_in_step(ipython_shell: Any) -> None:
     call_command("shell", writes=True, command="pass")
     step()
     assert steps == [(False, 1), (True, 0)] * 3
+
+
+def test_a_change_for_some_databases_is_logged_with_the_databases_it_leaves_read_only(
+    caplog: pytest.LogCaptureFixture, other_alias: str
+) -> None:
+    with caplog.at_level(logging.INFO, "readonly_scopes"):
+        disable_writes(using=other_alias)
+        disable_writes(using=other_alias)  # No change: not logged again.
+        enable_writes(using=other_alias)
+        with override_settings(DJANGO_READ_ONLY=[other_alias]):
+            pass
+    lines = [line.split(" called at ")[0] for line in flag_lines(caplog)]
+    assert lines[:2] == [
+        f"Writes disabled by disable_writes(using={other_alias!r})",
+        f"Writes enabled by enable_writes(using={other_alias!r})",
+    ]
+    assert flag_lines(caplog)[0].endswith(
+        f", which makes only {other_alias!r} read-only"
+    )
+    assert flag_lines(caplog)[1].endswith(", which makes none read-only")
+    assert lines[2:] == [
+        (
+            f"Writes disabled by the DJANGO_READ_ONLY setting, which makes only "
+            f"{other_alias!r} read-only"
+        ),
+        "Writes enabled by the default (DJANGO_READ_ONLY is unset or empty)",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("backstop")
+def test_a_change_for_some_databases_brings_those_in_step(other_alias: str) -> None:
+    disable_writes(using=other_alias)
+    assert query_only() == 0
+    disable_writes(using="default")
+    assert query_only() == 1
+    enable_writes(using=("default", other_alias))
+    assert query_only() == 0

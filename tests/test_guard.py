@@ -23,8 +23,9 @@ from readonly_scopes import (
 from readonly_scopes.console import MAGIC
 from readonly_scopes.flag import load_flag
 from readonly_scopes.guard import guard_for, install
-from readonly_scopes.scopes import BlockedWrite, Scope
+from readonly_scopes.scopes import AliasScope, BlockedWrite, Scope
 from readonly_scopes.sql.text import statement_text
+from tests.conftest import beside
 from tests.testapp.models import Item
 
 # Autocommit, as in a shell: a blocked write inside atomic() would mark the
@@ -453,3 +454,133 @@ def test_a_closed_watching_scope_hears_nothing() -> None:
     with pytest.raises(ReadOnlyError):
         Item.objects.create(name="new")
     assert heard == []
+
+
+# Scopes and the flag for some databases only.
+
+
+@every_database
+def test_a_scope_for_one_database_blocks_writes_there_only(alias: str) -> None:
+    other = beside(alias)
+    line = sys._getframe().f_lineno
+    with read_only(using=alias):
+        Item.objects.using(other).create(name="other")
+        with pytest.raises(ReadOnlyError) as info:
+            Item.objects.using(alias).create(name="blocked")
+        assert Item.objects.using(alias).count() == 0
+    assert (names(alias), names(other)) == ([], ["other"])
+    message = str(info.value)
+    assert message.startswith(f"Write blocked on database {alias!r}: INSERT INTO")
+    where = "test_a_scope_for_one_database_blocks_writes_there_only()"
+    assert (
+        f"It ran inside read_only(using={alias!r}) entered at "
+        f"{__file__}:{line + 1} in {where}, which blocks writes"
+    ) in message
+    assert message.endswith(
+        f"To allow it, run it inside `with temp_writes(using={alias!r}):` within "
+        "that block, or outside it."
+    )
+
+
+@every_database
+def test_a_per_database_scope_inside_one_for_every_database(alias: str) -> None:
+    other = beside(alias)
+    with read_only(), temp_writes(using=alias):
+        Item.objects.using(alias).create(name="allowed")
+        with pytest.raises(ReadOnlyError, match=r"inside read_only\(\) entered at"):
+            Item.objects.using(other).create(name="blocked")
+    disable_writes()
+    with temp_writes(), read_only(using=other):
+        Item.objects.using(alias).create(name="again")
+        with pytest.raises(ReadOnlyError, match=rf"read_only\(using={other!r}\)"):
+            Item.objects.using(other).create(name="blocked")
+    with temp_writes(using=other), pytest.raises(ReadOnlyError) as info:
+        Item.objects.using(alias).create(name="blocked")
+    assert "Writes are disabled for the whole process by disable_writes()" in str(
+        info.value
+    )
+    assert (names(alias), names(other)) == (["again", "allowed"], [])
+
+
+@every_database
+def test_the_flag_for_one_database_blocks_writes_there_only(alias: str) -> None:
+    other = beside(alias)
+    with override_settings(DJANGO_READ_ONLY=[alias]):
+        Item.objects.using(other).create(name="other")
+        with pytest.raises(ReadOnlyError) as info:
+            Item.objects.using(alias).create(name="blocked")
+        with temp_writes(using=alias):
+            Item.objects.using(alias).create(name="allowed")
+    assert (names(alias), names(other)) == (["allowed"], ["other"])
+    assert str(info.value).split("\n", 1)[1] == (
+        f"Writes are disabled on database {alias!r} by the DJANGO_READ_ONLY "
+        f"setting, which makes only {alias!r} read-only for the whole process.\n"
+        f"To allow it, call readonly_scopes.enable_writes(using={alias!r}) for the "
+        "whole process, or wrap the code in `with "
+        f"readonly_scopes.temp_writes(using={alias!r}):` for one block, or take "
+        f"{alias!r} out of DJANGO_READ_ONLY in your settings."
+    )
+
+
+@default_database
+def test_disable_writes_for_one_database_says_where_it_was_called(
+    other_alias: str,
+) -> None:
+    line = sys._getframe().f_lineno
+    disable_writes(using="default")
+    with pytest.raises(ReadOnlyError) as info:
+        Item.objects.create(name="blocked")
+    where = "test_disable_writes_for_one_database_says_where_it_was_called()"
+    assert (
+        "Writes are disabled on database 'default' by disable_writes(using="
+        f"'default') called at {__file__}:{line + 1} in {where}, which makes only "
+        "'default' read-only for the whole process."
+    ) in str(info.value)
+
+
+@default_database
+def test_a_task_outliving_a_per_database_block_says_which_scope_ended(
+    other_alias: str,
+) -> None:
+    disable_writes()
+
+    def blocked_message() -> str:
+        with pytest.raises(ReadOnlyError) as info:
+            Item.objects.create(name="late")
+        return str(info.value)
+
+    async def main() -> str:
+        started, ended = asyncio.Event(), asyncio.Event()
+
+        async def late() -> str:
+            started.set()
+            await ended.wait()
+            return await sync_to_async(blocked_message)()
+
+        async with temp_writes(using=other_alias), temp_writes(using="default"):
+            task = asyncio.create_task(late())
+            await started.wait()
+        ended.set()
+        return await task
+
+    message = async_to_sync(main)()
+    assert "The temp_writes(using='default') scope entered at" in message
+    assert "has ended" in message
+
+
+@every_database
+def test_a_per_database_watching_scope_hears_of_writes_there_only(alias: str) -> None:
+    other = beside(alias)
+    heard: list[BlockedWrite] = []
+
+    def let_run(blocked: BlockedWrite) -> bool:
+        heard.append(blocked)
+        return True
+
+    disable_writes()
+    with AliasScope(False, "watching()", frozenset([alias]), watcher=let_run):
+        Item.objects.using(alias).create(name="let run")
+        with pytest.raises(ReadOnlyError, match="by disable_writes"):
+            Item.objects.using(other).create(name="blocked by the flag")
+    assert [(b.alias, b.decided) for b in heard] == [(alias, True)]
+    assert (names(alias), names(other)) == (["let run"], [])

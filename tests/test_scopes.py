@@ -8,10 +8,11 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
+from django.conf import settings
 
 from readonly_scopes import (
     disable_writes,
@@ -20,11 +21,13 @@ from readonly_scopes import (
     temp_writes,
     writes_allowed,
 )
-from readonly_scopes.state import decide
+from readonly_scopes.state import current_activation, decide
+
+T = TypeVar("T")
 
 
-def in_thread(func: Callable[[], bool]) -> bool:
-    results: list[bool] = []
+def in_thread(func: Callable[[], T]) -> T:
+    results: list[T] = []
     thread = threading.Thread(target=lambda: results.append(func()))
     thread.start()
     thread.join()
@@ -441,3 +444,216 @@ def test_scope_entered_in_a_late_task_still_applies() -> None:
             return writes_allowed()
 
     assert context.run(enter_late) is True
+
+
+# Scopes for some databases only.
+
+
+def states(other: str) -> tuple[bool, bool, bool]:
+    """Writes allowed on "default", on the other database, and on every one."""
+    return writes_allowed("default"), writes_allowed(other), writes_allowed()
+
+
+def test_a_scope_for_one_database_leaves_the_others_as_they_were(
+    other_alias: str,
+) -> None:
+    with read_only(using="default"):
+        assert states(other_alias) == (False, True, False)
+    assert states(other_alias) == (True, True, True)
+    disable_writes()
+    with temp_writes(using=other_alias):
+        assert states(other_alias) == (False, True, False)
+    with temp_writes(using=("default", other_alias)):
+        assert states(other_alias) == (True, True, len(settings.DATABASES) == 2)
+    with temp_writes(using=tuple(settings.DATABASES)):
+        assert states(other_alias) == (True, True, True)
+    assert states(other_alias) == (False, False, False)
+
+
+def test_per_database_scopes_nest_within_scopes_for_every_database(
+    other_alias: str,
+) -> None:
+    with read_only():
+        with temp_writes(using="default"):
+            assert states(other_alias) == (True, False, False)
+            with read_only(using="default"):
+                assert states(other_alias) == (False, False, False)
+            assert states(other_alias) == (True, False, False)
+        assert states(other_alias) == (False, False, False)
+    with temp_writes(), read_only(using=other_alias):
+        assert states(other_alias) == (True, False, False)
+        # A scope for every database inside decides for every one again.
+        with temp_writes():
+            assert states(other_alias) == (True, True, True)
+
+
+def test_a_per_database_scope_never_takes_the_guards_fast_path(
+    other_alias: str,
+) -> None:
+    # What the other databases allow is decided further out, and may change.
+    with temp_writes(), temp_writes(using=tuple(settings.DATABASES)):
+        assert current_activation.get().writes_pass is False
+        assert states(other_alias) == (True, True, True)
+    assert current_activation.get().writes_pass is True
+
+
+def test_per_database_scopes_are_new_objects_and_the_others_stay_shared() -> None:
+    scope = read_only(using="default")
+    assert scope is not read_only(using="default")
+    assert repr(scope) == "read_only(using='default')"
+    assert temp_writes(using=None) is temp_writes()
+    assert read_only(using=None) is read_only()
+    with pytest.raises(AttributeError, match="shared by every caller"):
+        scope.aliases = frozenset()
+
+
+def test_several_databases_are_named_in_a_stable_order(other_alias: str) -> None:
+    names = tuple(sorted(("default", other_alias)))
+    assert repr(temp_writes(using=[other_alias, "default"])) == (
+        f"temp_writes(using={names!r})"
+    )
+    assert repr(read_only(using={"default"})) == "read_only(using='default')"
+
+
+def test_per_database_async_with(other_alias: str) -> None:
+    async def main() -> list[tuple[bool, bool, bool]]:
+        seen = []
+        async with read_only(using=other_alias):
+            await asyncio.sleep(0)
+            seen.append(states(other_alias))
+            async with temp_writes(using=other_alias):
+                seen.append(states(other_alias))
+            seen.append(await sync_to_async(states)(other_alias))
+            seen.append(
+                await asyncio.create_task(asyncio.to_thread(states, other_alias))
+            )
+        seen.append(states(other_alias))
+        return seen
+
+    assert asyncio.run(main()) == [
+        (True, False, False),
+        (True, True, True),
+        (True, False, False),
+        (True, False, False),
+        (True, True, True),
+    ]
+
+
+def test_per_database_decorators(other_alias: str) -> None:
+    @read_only(using="default")
+    def check() -> tuple[bool, bool, bool]:
+        return states(other_alias)
+
+    @temp_writes(using=(other_alias,))
+    async def check_async() -> tuple[bool, bool, bool]:
+        await asyncio.sleep(0)
+        return states(other_alias)
+
+    assert check() == (False, True, False)
+    disable_writes()
+    assert inspect.iscoroutinefunction(check_async)
+    assert asyncio.run(check_async()) == (False, True, False)
+    assert states(other_alias) == (False, False, False)
+    assert check.__name__ == "check"
+
+
+def origin_on_default() -> str:
+    decided_by = decide("default").decided_by
+    assert decided_by is not None
+    return str(decided_by.origin)
+
+
+def test_a_per_database_scope_says_where_it_was_entered() -> None:
+    line = sys._getframe().f_lineno
+    with read_only(using="default"):
+        entered_with = origin_on_default()
+    decorated = read_only(using="default")(origin_on_default)
+    where = "test_a_per_database_scope_says_where_it_was_entered()"
+    assert entered_with == f"{__file__}:{line + 1} in {where}"
+    assert decorated() == f"{__file__}:{line + 3} in origin_on_default()"
+
+
+def test_a_per_database_scope_decorates_a_function_passed_with_using() -> None:
+    def check() -> bool:
+        return writes_allowed("default")
+
+    assert read_only(check, using="default")() is False
+    disable_writes()
+    assert temp_writes(check, using="default")() is True
+
+
+def test_a_per_database_scope_exited_out_of_order_is_refused() -> None:
+    outer, inner = read_only(), read_only(using="default")
+    outer.__enter__()
+    inner.__enter__()
+    with pytest.raises(RuntimeError, match=r"read_only\(\) was exited"):
+        outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    with pytest.raises(RuntimeError, match=r"read_only\(using='default'\) was exited"):
+        inner.__exit__(None, None, None)
+    outer.__exit__(None, None, None)
+    assert writes_allowed()
+
+
+@pytest.mark.parametrize(
+    ("using", "error", "words"),
+    [
+        ("nowhere", ValueError, "but 'nowhere' is not in DATABASES"),
+        (("default", "nowhere"), ValueError, "but 'nowhere' is not in DATABASES"),
+        ((), ValueError, "names no database; leave using out for every database"),
+        ([], ValueError, "names no database"),
+        (5, TypeError, "as a database alias or a tuple of them, not 5 (int)"),
+        (("default", 5), TypeError, "whose 5 is not a database alias"),
+    ],
+)
+def test_a_using_that_names_no_database_is_refused_at_the_call(
+    using: Any, error: type[Exception], words: str
+) -> None:
+    for call in (read_only, temp_writes):
+        with pytest.raises(error) as info:
+            call(using=using)
+        message = str(info.value)
+        assert message.startswith(f"{call.__name__}() ")
+        assert words in message
+        assert "The databases are 'default'" in message
+
+
+def test_an_alias_given_as_the_function_says_how_to_name_databases() -> None:
+    with pytest.raises(TypeError, match=r"write read_only\(using='default'\)"):
+        read_only("default")  # type: ignore[call-overload]
+
+
+def test_a_task_outliving_a_per_database_block_falls_back_on_that_database(
+    other_alias: str,
+) -> None:
+    disable_writes()
+
+    async def late(started: asyncio.Event, ended: asyncio.Event) -> list[Any]:
+        seen: list[Any] = [states(other_alias)]
+        started.set()
+        await ended.wait()
+        seen.append(states(other_alias))
+        seen.append((decide("default").ended_scope, decide(other_alias).ended_scope))
+        return seen
+
+    async def main() -> list[Any]:
+        started, ended = asyncio.Event(), asyncio.Event()
+        async with temp_writes(), temp_writes(using="default"):
+            task = asyncio.create_task(late(started, ended))
+            await started.wait()
+        ended.set()
+        return await task
+
+    before, after, (on_default, on_other) = asyncio.run(main())
+    assert before == (True, True, True)
+    assert after == (False, False, False)
+    # Each database names the innermost ended scope that had allowed it.
+    assert on_default.kind == "temp_writes(using='default')"
+    assert on_other.kind == "temp_writes()"
+
+
+def test_a_plain_thread_sees_the_flag_only(other_alias: str) -> None:
+    disable_writes(using="default")
+    with temp_writes(using="default"), read_only(using=other_alias):
+        assert states(other_alias) == (True, False, False)
+        assert in_thread(lambda: states(other_alias)) == (False, True, False)

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
 
 import readonly_scopes
-from readonly_scopes import disable_writes, enable_writes, writes_allowed
+from readonly_scopes import (
+    disable_writes,
+    enable_writes,
+    read_only,
+    temp_writes,
+    writes_allowed,
+)
 from readonly_scopes.flag import load_flag
 from readonly_scopes.state import (
     AUDIT,
@@ -13,6 +21,7 @@ from readonly_scopes.state import (
     FLAG,
     SETTING_SOURCE,
     UNSET_SOURCE,
+    decide,
 )
 from readonly_scopes.switch import SWITCH
 
@@ -103,3 +112,72 @@ def test_derived_bits_follow_their_sources(monkeypatch: pytest.MonkeyPatch) -> N
     with override_settings(DJANGO_READ_ONLY_ENFORCE=True):
         assert (AUDIT.on, EXTRA_WORK.on) == (False, True)
     assert EXTRA_WORK.on is False
+
+
+# The flag for some databases only.
+
+
+def on(other: str) -> tuple[bool, bool, bool]:
+    """Writes allowed on "default", on the other database, and on every one."""
+    return writes_allowed("default"), writes_allowed(other), writes_allowed()
+
+
+def test_disable_and_enable_writes_for_some_databases(other_alias: str) -> None:
+    disable_writes(using=other_alias)
+    assert on(other_alias) == (True, False, False)
+    assert FLAG.writes_pass is False
+    assert FLAG.source_on(other_alias).startswith(
+        f"disable_writes(using={other_alias!r}) called at {__file__}:"
+    )
+    disable_writes(using=("default",))
+    assert on(other_alias) == (False, False, False)
+    enable_writes(using=[other_alias, "default"])
+    assert on(other_alias) == (True, True, True)
+    # Nothing is blocked any more: the guard's fast path again.
+    assert FLAG.writes_pass is True
+
+
+def test_enable_writes_for_some_databases_of_a_read_only_process(
+    other_alias: str,
+) -> None:
+    disable_writes()
+    enable_writes(using="default")
+    assert on(other_alias) == (True, False, False)
+    assert FLAG.source.startswith("disable_writes() called at ")
+    assert FLAG.source_on("default").startswith("enable_writes(using='default')")
+    assert FLAG.read_only_aliases() == "every database but 'default'"
+    disable_writes(using="default")
+    assert on(other_alias) == (False, False, False)
+    assert FLAG.read_only_aliases() == "every database"
+    enable_writes()
+    assert on(other_alias) == (True, True, True)
+    assert FLAG.read_only_aliases() == "none"
+
+
+def test_a_flag_for_one_database_says_so(other_alias: str) -> None:
+    disable_writes(using=other_alias)
+    assert FLAG.read_only_aliases() == f"only {other_alias!r}"
+    # Every database is decided on its own, so writes_allowed() asks each.
+    with temp_writes(using=other_alias):
+        assert on(other_alias) == (True, True, True)
+
+
+@pytest.mark.parametrize("call", [enable_writes, disable_writes])
+def test_the_flag_refuses_a_using_that_names_no_database(call: Any) -> None:
+    with pytest.raises(ValueError, match=r"\(\) got using='nowhere', but 'nowhere'"):
+        call(using="nowhere")
+    with pytest.raises(TypeError, match=r"takes using= as a database alias"):
+        call(using=1)
+    assert writes_allowed()
+
+
+def test_a_database_named_by_no_scope_or_flag_is_decided_by_the_rest(
+    other_alias: str,
+) -> None:
+    disable_writes(using=other_alias)
+    with read_only(using="default"):
+        assert decide().allows_writes
+        assert not decide("default").allows_writes
+        assert decide("default").decided_by is not None
+        assert not decide(other_alias).allows_writes
+        assert decide(other_alias).decided_by is None

@@ -1,8 +1,8 @@
 """
 Which database aliases the backstop covers: ``DJANGO_READ_ONLY_ENFORCE`` when
-it is given; when it is absent, every supported alias of a process that is
-read-only by configuration (``DJANGO_READ_ONLY`` at start-up, or
-``shell --read-only``), and none otherwise.
+it is given; when it is absent, every supported alias that a process's
+configuration makes read-only (``DJANGO_READ_ONLY`` at start-up, for every
+database or some, or ``shell --read-only``), and none otherwise.
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ class Coverage:
     def load_from_configuration(self) -> None:
         value = getattr(settings, SETTING, UNSET)
         if value is UNSET or value is None:
-            self.cover(supported_aliases() if self.by_default() else ())
+            self.cover(
+                [alias for alias in supported_aliases() if FLAG.blocks(alias)]
+                if self.by_default()
+                else ()
+            )
         elif value is False or warn_only():
             self.cover(())
         elif value is True:

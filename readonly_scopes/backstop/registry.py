@@ -39,7 +39,7 @@ from readonly_scopes.backstop.modes import (
     OPENED_READ_ONLY,
     DatabaseMode,
 )
-from readonly_scopes.state import Activation, writes_allowed
+from readonly_scopes.state import Activation, allowed_on
 
 ATTRIBUTE = "readonly_scopes_mode"
 
@@ -82,23 +82,27 @@ def follow() -> None:
     thread's open connections in step with the state, at once.
     """
     if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
-        switch_open_connections(not writes_allowed())
+        switch_open_connections()
 
 
 def follow_exit(ended: Activation) -> None:
     """
-    After a scope ended: switch to read-only at once if the state around it
-    is, and leave the switch to writable to the next statement that needs it.
-    A connection that is read-only from one request to the next never
-    switches at all.
+    After a scope ended: switch each database to read-only at once if the
+    state around it is, and leave the switch to writable to the next
+    statement that needs it. A connection that is read-only from one request
+    to the next never switches at all.
     """
     if COVERAGE.on and THREAD.by_alias and _get_running_loop() is None:
-        read_only = not writes_allowed()
-        switch_open_connections(read_only, lazily=not read_only)
-        if read_only:
-            return
+        ended_on = ended.aliases
         for alias, mode in THREAD.by_alias.items():
-            if alias in COVERAGE.aliases and mode.read_only:
+            # A scope for some databases changed nothing on the others.
+            if alias not in COVERAGE.aliases or (
+                ended_on is not None and alias not in ended_on
+            ):
+                continue
+            read_only = not allowed_on(alias)
+            switch(mode, read_only, lazily=not read_only)
+            if not read_only and mode.read_only:
                 mode.left_read_only_by(f"{ended.kind} entered at {ended.origin}")
 
 
@@ -108,27 +112,31 @@ def bring_in_step() -> None:
     now, for using the driver's connection directly right after a scope ended.
     """
     if COVERAGE.on:
-        switch_open_connections(not writes_allowed())
+        switch_open_connections()
 
 
-def switch_open_connections(read_only: bool, lazily: bool = False) -> None:
-    """
-    Switch this thread's open, covered connections that are not in the mode;
-    ``lazily``, only those whose switch may not wait for the next statement.
-    """
+def switch_open_connections() -> None:
+    """Switch this thread's open, covered connections that are not in their mode."""
     for alias, mode in THREAD.by_alias.items():
-        if alias not in COVERAGE.aliases:
-            continue
-        if mode.noted:
-            mode.forget_scope()
-        if not mode.in_mode(read_only) and not (lazily and mode.may_stay_read_only()):
-            connection = mode.connection
-            # Django checks a persistent connection's health at its first
-            # use in a request: let it, before sending anything. A dead
-            # connection is closed, and the next connect syncs.
-            connection.close_if_health_check_failed()
-            if connection.connection is not None:
-                mode.sync_or_mark_lost(read_only)
+        if alias in COVERAGE.aliases:
+            switch(mode, not allowed_on(alias))
+
+
+def switch(mode: DatabaseMode, read_only: bool, lazily: bool = False) -> None:
+    """
+    Switch one open connection if it is not in the mode; ``lazily``, only if
+    its switch may not wait for the next statement.
+    """
+    if mode.noted:
+        mode.forget_scope()
+    if not mode.in_mode(read_only) and not (lazily and mode.may_stay_read_only()):
+        connection = mode.connection
+        # Django checks a persistent connection's health at its first use in
+        # a request: let it, before sending anything. A dead connection is
+        # closed, and the next connect syncs.
+        connection.close_if_health_check_failed()
+        if connection.connection is not None:
+            mode.sync_or_mark_lost(read_only)
 
 
 def connect_in_mode(backend: type[BaseDatabaseWrapper]) -> None:
@@ -146,7 +154,7 @@ def connect_in_mode(backend: type[BaseDatabaseWrapper]) -> None:
         if (
             self.alias not in COVERAGE.aliases
             or self.settings_dict["OPTIONS"].get("pool")
-            or writes_allowed()
+            or allowed_on(self.alias)
         ):
             return original(self, conn_params)
         options = conn_params.get("options", "")
@@ -170,7 +178,7 @@ def follow_new_connection(connection: BaseDatabaseWrapper) -> None:
         return
     # Both ways: a fresh checkout has no scope that ended to explain a
     # refusal, and a pool in a steady state hands back the mode wanted.
-    attach(connection).sync(not writes_allowed())
+    attach(connection).sync(not allowed_on(connection.alias))
 
 
 def follow_open_connections() -> None:

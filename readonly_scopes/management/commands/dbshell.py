@@ -37,7 +37,8 @@ class Command(dbshell.Command):
 
     def handle(self, **options: Any) -> None:
         connection = connections[options["database"]]
-        if options["read_only"] or (not options["writes"] and not writes_allowed()):
+        read_only = not writes_allowed(connection.alias)
+        if options["read_only"] or (not options["writes"] and read_only):
             self.run_read_only(connection, options)
         else:
             if options["writes"]:
