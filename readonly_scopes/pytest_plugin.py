@@ -27,8 +27,9 @@ MARKER = "read_only"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}: fail the test if its body attempts a database write "
-        "(fixtures may write); readonly_scopes.testing.no_writes() around the body.",
+        f"{MARKER}(using=None): fail the test if its body attempts a database "
+        "write (fixtures may write), on every database or those using names; "
+        "readonly_scopes.testing.no_writes() around the body.",
     )
 
 
@@ -61,19 +62,22 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     marker = item.get_closest_marker(MARKER)
     if marker is None or not isinstance(item, pytest.Function):
         return (yield)
-    if marker.args or marker.kwargs:
+    if marker.args or set(marker.kwargs) - {"using"}:
         pytest.fail(
-            f"@pytest.mark.{MARKER} takes no arguments: use @pytest.mark.{MARKER} "
-            "alone, or the no_writes fixture for a block.",
+            f"@pytest.mark.{MARKER} takes only using= (a database alias or a tuple "
+            f"of them): use @pytest.mark.{MARKER} alone, "
+            f'@pytest.mark.{MARKER}(using="replica"), or the no_writes fixture for '
+            "a block.",
             pytrace=False,
         )
     from readonly_scopes.state import Origin
-    from readonly_scopes.testing import NoWrites
+    from readonly_scopes.testing import NoWrites, watched_aliases
 
     test = item.obj
     line = item.location[1]
     origin = Origin(str(item.path), (line or 0) + 1, item.name)
-    item.obj = NoWrites().decorate(test, origin)
+    aliases = watched_aliases(marker.kwargs.get("using"))
+    item.obj = NoWrites(aliases=aliases).decorate(test, origin)
     instance = item.instance
     attributes = vars(instance) if isinstance(instance, unittest.TestCase) else {}
     attributes[item.name] = item.obj

@@ -23,8 +23,9 @@ from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.conf import settings
 
+from readonly_scopes.aliases import Using, named_aliases, using_text
 from readonly_scopes.audit import project_frame
-from readonly_scopes.scopes import BlockedWrite, Scope, check_decoratable
+from readonly_scopes.scopes import AliasScope, BlockedWrite, Scope, check_decoratable
 from readonly_scopes.state import Activation, Origin, caller_origin
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,10 +50,14 @@ class Watch:
 
     activation: Activation
 
-    def __init__(self) -> None:
+    def __init__(self, aliases: frozenset[str] | None) -> None:
         self.attempts: list[AttemptedWrite] = []
         # A scope per entry, since a scope's watcher is all it is told.
-        self.scope = Scope(allows_writes=False, kind=KIND, watcher=self.hear)
+        self.scope = (
+            Scope(False, KIND, self.hear)
+            if aliases is None
+            else AliasScope(False, kind_for(aliases), aliases, self.hear)
+        )
 
     def hear(self, blocked: BlockedWrite) -> bool:
         self.attempts.append(
@@ -67,8 +72,8 @@ class Watch:
         count = len(self.attempts)
         lines = [
             (
-                f"{count} write{'' if count == 1 else 's'} attempted inside {KIND} "
-                f"entered at {origin}:"
+                f"{count} write{'' if count == 1 else 's'} attempted inside "
+                f"{self.scope.kind} entered at {origin}:"
             ),
             *(
                 f"- on database {attempt.alias!r}: {attempt.statement} "
@@ -90,19 +95,22 @@ class NoWrites:
     by one block at a time.
     """
 
-    __slots__ = ("failure_class", "origin", "watch")
+    __slots__ = ("aliases", "failure_class", "origin", "watch")
 
     def __init__(
         self,
         failure_class: type[BaseException] = AssertionError,
         origin: Origin | None = None,
+        aliases: frozenset[str] | None = None,
     ) -> None:
         self.failure_class = failure_class
         self.origin = origin
+        # The databases it watches; None: every one.
+        self.aliases = aliases
         self.watch: Watch | None = None
 
     def __repr__(self) -> str:
-        return KIND
+        return KIND if self.aliases is None else kind_for(self.aliases)
 
     def start(self, where: tuple[CodeType, int] | Origin) -> None:
         check_set_up()
@@ -111,7 +119,7 @@ class NoWrites:
                 f"This {KIND} block is already open: call no_writes() again for "
                 "another block."
             )
-        watch = Watch()
+        watch = Watch(self.aliases)
         watch.activation = watch.scope.open(self.origin or where)
         self.watch = watch
 
@@ -159,20 +167,20 @@ class NoWrites:
         check_decoratable(func, KIND)
         name = getattr(func, "__qualname__", type(func).__qualname__)
         where = Origin(origin.filename, origin.lineno, name)
-        failure_class = self.failure_class
+        failure_class, aliases = self.failure_class, self.aliases
 
         if iscoroutinefunction(func):
 
             @wraps(func)
             async def run_coroutine(*args: Any, **kwargs: Any) -> Any:
-                async with NoWrites(failure_class, where):
+                async with NoWrites(failure_class, where, aliases):
                     return await func(*args, **kwargs)
 
             return cast(F, run_coroutine)
 
         @wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with NoWrites(failure_class, where):
+            with NoWrites(failure_class, where, aliases):
                 return func(*args, **kwargs)
 
         return cast(F, run)
@@ -192,25 +200,36 @@ def check_set_up() -> None:
         )
 
 
-@overload
-def no_writes() -> NoWrites: ...
+def kind_for(aliases: frozenset[str]) -> str:
+    return f"no_writes({using_text(aliases)})"
+
+
+def watched_aliases(using: Using) -> frozenset[str] | None:
+    return None if using is None else named_aliases(using, KIND)
 
 
 @overload
-def no_writes(func: F, /) -> F: ...
+def no_writes(*, using: Using = None) -> NoWrites: ...
 
 
-def no_writes(func: F | None = None, /) -> NoWrites | F:
+@overload
+def no_writes(func: F, /, *, using: Using = None) -> F: ...
+
+
+def no_writes(func: F | None = None, /, *, using: Using = None) -> NoWrites | F:
     """
     Fail the test if the block, or the decorated function, attempts a write.
     Writes are blocked inside as by ``read_only()``; at the end of the block
     each one attempted, caught by the code under test or not, is listed in an
-    ``AssertionError``. Use as ``with``, ``async with``, ``@no_writes()`` or
-    ``@no_writes``.
+    ``AssertionError``. It watches every database, or those ``using`` names
+    (an alias or a tuple of them), as ``read_only(using=...)`` would. Use as
+    ``with``, ``async with``, ``@no_writes()``, ``@no_writes(using="replica")``
+    or ``@no_writes``.
     """
+    watched = NoWrites(aliases=watched_aliases(using))
     if func is None:
-        return NoWrites()
-    return NoWrites().decorate(func, caller_origin(1))
+        return watched
+    return watched.decorate(func, caller_origin(1))
 
 
 class NoWritesMixin:
@@ -221,5 +240,5 @@ class NoWritesMixin:
 
     failureException: type[BaseException]
 
-    def assertNoWrites(self) -> NoWrites:
-        return NoWrites(self.failureException)
+    def assertNoWrites(self, *, using: Using = None) -> NoWrites:
+        return NoWrites(self.failureException, aliases=watched_aliases(using))

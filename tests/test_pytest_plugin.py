@@ -52,6 +52,16 @@ def test_fixture_writes(no_writes):
 @pytest.mark.read_only("default")
 def test_marked_with_arguments():
     pass
+
+
+@pytest.mark.read_only(using="default")
+def test_marked_for_one_database_writes():
+    Item.objects.create(name="new")
+
+
+@pytest.mark.read_only(using="replcia")
+def test_marked_for_no_such_database():
+    pass
 """
 
 
@@ -129,6 +139,8 @@ def test_marker_and_fixture_fail_on_writes(pytester: pytest.Pytester) -> None:
         "test_marked_swallows_a_write": "failed",
         "test_fixture_writes": "failed",
         "test_marked_with_arguments": "failed",
+        "test_marked_for_one_database_writes": "failed",
+        "test_marked_for_no_such_database": "failed",
     }
     assert {report.when for report in reports.values()} == {"call"}
     inner = pytester.path / "test_inner.py"
@@ -144,8 +156,17 @@ def test_marker_and_fixture_fail_on_writes(pytester: pytest.Pytester) -> None:
         failure = "AssertionError: 1 write attempted inside no_writes() entered at"
         assert f"{failure} {entered}:\n" in text
         assert "- on database 'default': INSERT INTO \"testapp_item\"" in text
-    assert "@pytest.mark.read_only takes no arguments" in (
+    assert "@pytest.mark.read_only takes only using=" in (
         reports["test_marked_with_arguments"].longreprtext
+    )
+    # Entered at the marker, the line above the function's (0-based index).
+    marker = INNER.splitlines().index("def test_marked_for_one_database_writes():")
+    assert (
+        "1 write attempted inside no_writes(using='default') entered at "
+        f"{inner}:{marker} in test_marked_for_one_database_writes():\n"
+    ) in reports["test_marked_for_one_database_writes"].longreprtext
+    assert "no_writes() got using='replcia'" in (
+        reports["test_marked_for_no_such_database"].longreprtext
     )
     assert Item.objects.count() == 0
     assert writes_allowed()

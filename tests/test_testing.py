@@ -18,7 +18,7 @@ from django.test import TestCase, override_settings
 
 from readonly_scopes import ReadOnlyError, read_only, temp_writes, writes_allowed
 from readonly_scopes.testing import AttemptedWrite, NoWritesMixin, no_writes
-from tests.conftest import BACKENDS, configured_alias
+from tests.conftest import BACKENDS, beside, configured_alias
 from tests.testapp.models import Item
 
 # In the test's transaction, which is cheaper than emptying every database
@@ -275,6 +275,26 @@ def test_one_block_at_a_time_per_object_and_only_functions() -> None:
         no_writes(Item)
 
 
+@every_database
+def test_a_decorated_function_for_one_database(other_alias: str) -> None:
+    @no_writes(using=other_alias)
+    def write_both() -> None:
+        Item.objects.create(name="on default")
+        with suppress(ReadOnlyError), transaction.atomic(using=other_alias):
+            Item.objects.using(other_alias).create(name="blocked")
+
+    failure = failure_of(write_both)
+    assert [attempt.alias for attempt in attempted(failure)] == [other_alias]
+    assert repr(no_writes(using=other_alias)) == f"no_writes(using={other_alias!r})"
+    assert names("default") == ["on default"]
+    assert names(other_alias) == []
+
+
+def test_using_names_configured_databases() -> None:
+    with pytest.raises(ValueError, match=r"but 'replcia' is not in DATABASES"):
+        no_writes(using="replcia")
+
+
 def test_refuses_to_pass_where_the_app_is_not_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -308,6 +328,25 @@ class AssertNoWritesTests(NoWritesMixin, TestCase):
                 Item.objects.using(alias).create(name="new")
             assert f"on database {alias!r}: INSERT INTO" in str(failed.value)
             assert names(alias) == ["kept"]
+
+    def test_a_block_for_one_database_leaves_the_others_writable(self) -> None:
+        other = beside("default")
+
+        def write_both() -> None:
+            with self.assertNoWrites(using=other):
+                Item.objects.create(name="on default")
+                with suppress(ReadOnlyError), transaction.atomic(using=other):
+                    Item.objects.using(other).create(name="blocked")
+
+        with pytest.raises(self.failureException) as failed:
+            write_both()
+        [first, listed] = str(failed.value).splitlines()
+        assert first.startswith(
+            f"1 write attempted inside no_writes(using={other!r}) entered at "
+        )
+        assert listed.startswith(f"- on database {other!r}: INSERT INTO")
+        assert names("default") == ["kept", "on default"]
+        assert names(other) == ["kept"]
 
 
 class CustomFailure(Exception):
