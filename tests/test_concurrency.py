@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +158,25 @@ async def tasks_main(run: Run) -> None:
     await sync_to_async(connections.close_all)()
 
 
+def all_at_once(
+    flipper: Flipper | DatabaseFlipper,
+    threads: list[threading.Thread],
+    tasks: Coroutine[Any, Any, None],
+) -> None:
+    """Run the threads and the tasks while the flipper moves the flag under them."""
+    flipper.start()
+    try:
+        for thread in threads:
+            thread.start()
+        asyncio.run(tasks)
+        for thread in threads:
+            thread.join()
+    finally:
+        flipper.done.set()
+        flipper.join()
+        enable_writes()
+
+
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_every_statement_follows_its_own_context(alias: str) -> None:
     flipper = Flipper()
@@ -165,17 +184,7 @@ def test_every_statement_follows_its_own_context(alias: str) -> None:
     threads = [
         threading.Thread(target=thread_main, args=(run, n)) for n in range(THREADS)
     ]
-    flipper.start()
-    try:
-        for thread in threads:
-            thread.start()
-        asyncio.run(tasks_main(run))
-        for thread in threads:
-            thread.join()
-    finally:
-        flipper.done.set()
-        flipper.join()
-        enable_writes()
+    all_at_once(flipper, threads, tasks_main(run))
 
     assert run.mistakes == []
     stored = Counter(Item.objects.using(alias).values_list("owner", flat=True))
@@ -347,17 +356,7 @@ def test_each_statement_follows_its_own_context_on_its_own_database(
         threading.Thread(target=two_database_thread, args=(run, n))
         for n in range(THREADS // 2)
     ]
-    flipper.start()
-    try:
-        for thread in threads:
-            thread.start()
-        asyncio.run(two_database_tasks(run))
-        for thread in threads:
-            thread.join()
-    finally:
-        flipper.done.set()
-        flipper.join()
-        enable_writes()
+    all_at_once(flipper, threads, two_database_tasks(run))
 
     assert run.mistakes == []
     for alias in aliases:
