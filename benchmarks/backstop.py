@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def on_servers(postgresql: str, mariadb: str) -> None:
             password=MARIADB["PASSWORD"],
         )
         connection.cursor().execute(mariadb)
-        connection.close()
+        connection.close()  # type: ignore[no-untyped-call]
 
 
 def create_server_databases() -> None:
@@ -158,7 +158,7 @@ from django.urls import path  # noqa: E402
 from readonly_scopes import read_only  # noqa: E402
 from readonly_scopes.backstop.coverage import COVERAGE  # noqa: E402
 from readonly_scopes.backstop.registry import mode_of  # noqa: E402
-from readonly_scopes.site import SWITCH  # noqa: E402
+from readonly_scopes.switch import SWITCH  # noqa: E402
 
 
 class Target:
@@ -220,8 +220,8 @@ async def asgi_request() -> None:
 
     sent: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     await ASGI(scope, receive, send)
     assert sent[0]["status"] == 200, sent

@@ -57,7 +57,7 @@ def lexer_readable(sql: str) -> bool:
 
 def main() -> int:
     try:
-        from pglast import parser
+        from pglast import parser  # type: ignore[import-not-found]
     except ImportError:
         sys.exit("pglast is not installed: python -m pip install pglast")
     connection = psycopg.connect(
