@@ -404,15 +404,22 @@ def test_psycopg_composed_statements(postgresql: str) -> None:
     assert names(alias) == []
 
 
+class Hearing(list[BlockedWrite]):
+    """A scope's watcher that keeps what it hears and gives one answer."""
+
+    def __init__(self, lets_run: bool) -> None:
+        super().__init__()
+        self.lets_run = lets_run
+
+    def __call__(self, blocked: BlockedWrite) -> bool:
+        self.append(blocked)
+        return self.lets_run
+
+
 @every_database
 def test_a_watching_scope_hears_of_each_blocked_write(alias: str) -> None:
-    heard: list[BlockedWrite] = []
-
-    def refuse(blocked: BlockedWrite) -> bool:
-        heard.append(blocked)
-        return False
-
-    with Scope(allows_writes=False, kind="watching()", watcher=refuse):
+    heard = Hearing(lets_run=False)
+    with Scope(allows_writes=False, kind="watching()", watcher=heard):
         assert names(alias) == []
         with pytest.raises(ReadOnlyError):
             Item.objects.using(alias).create(name="new")
@@ -424,13 +431,8 @@ def test_a_watching_scope_hears_of_each_blocked_write(alias: str) -> None:
 
 @every_database
 def test_a_watching_scope_may_let_the_writes_it_blocked_run(alias: str) -> None:
-    heard: list[BlockedWrite] = []
-
-    def let_run(blocked: BlockedWrite) -> bool:
-        heard.append(blocked)
-        return True
-
-    with Scope(allows_writes=False, kind="watching()", watcher=let_run):
+    heard = Hearing(lets_run=True)
+    with Scope(allows_writes=False, kind="watching()", watcher=heard):
         Item.objects.using(alias).create(name="new")
         # Blocked by the inner scope: the watcher hears of it but cannot run it.
         with read_only(), pytest.raises(ReadOnlyError):
@@ -441,13 +443,8 @@ def test_a_watching_scope_may_let_the_writes_it_blocked_run(alias: str) -> None:
 
 @default_database
 def test_a_closed_watching_scope_hears_nothing() -> None:
-    heard: list[BlockedWrite] = []
-
-    def refuse(blocked: BlockedWrite) -> bool:
-        heard.append(blocked)
-        return False
-
-    scope = Scope(allows_writes=False, kind="watching()", watcher=refuse)
+    heard = Hearing(lets_run=False)
+    scope = Scope(allows_writes=False, kind="watching()", watcher=heard)
     disable_writes()
     with scope:
         pass
@@ -571,14 +568,9 @@ def test_a_task_outliving_a_per_database_block_says_which_scope_ended(
 @every_database
 def test_a_per_database_watching_scope_hears_of_writes_there_only(alias: str) -> None:
     other = beside(alias)
-    heard: list[BlockedWrite] = []
-
-    def let_run(blocked: BlockedWrite) -> bool:
-        heard.append(blocked)
-        return True
-
+    heard = Hearing(lets_run=True)
     disable_writes()
-    with AliasScope(False, "watching()", frozenset([alias]), watcher=let_run):
+    with AliasScope(False, "watching()", frozenset([alias]), watcher=heard):
         Item.objects.using(alias).create(name="let run")
         with pytest.raises(ReadOnlyError, match="by disable_writes"):
             Item.objects.using(other).create(name="blocked by the flag")

@@ -27,6 +27,7 @@ from readonly_scopes.middleware import dotted_path
 from readonly_scopes.switch import SWITCH
 from tests import site_views
 from tests.test_live_site import Site
+from tests.test_middleware_streaming import aconsume, consume
 from tests.testapp.models import Item
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -318,17 +319,6 @@ def test_async_requests_behave_the_same(async_client: AsyncClient, log: Log) -> 
             "(DJANGO_READ_ONLY_SAFE_METHODS = 'warn')"
         ),
     ]
-
-
-def consume(response: Any) -> bytes:
-    try:
-        return b"".join(response.streaming_content)
-    finally:
-        response.close()
-
-
-async def aconsume(response: Any) -> bytes:
-    return b"".join([chunk async for chunk in response])
 
 
 def test_writes_while_streaming_are_watched(client: Client, log: Log) -> None:
